@@ -1,0 +1,190 @@
+"""Layer definitions read from ``layers/*.toml``, validated into frozen dataclasses.
+
+One definition feeds every output: the web map, the legend, the printed sheet,
+the downloads and the API.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+STATUSES = {
+    "planned": {"vi": "Dự kiến", "en": "Planned"},
+    "under_construction": {"vi": "Đang xây dựng", "en": "Under construction"},
+    "operating": {"vi": "Đang hoạt động", "en": "Operating"},
+    "pilot": {"vi": "Thí điểm", "en": "Pilot"},
+    "closed": {"vi": "Đã đóng", "en": "Closed"},
+}
+
+PRECISIONS = {
+    "exact": {"vi": "Chính xác", "en": "Exact",
+              "help_vi": "Tọa độ đo đạc hoặc công bố của chính cơ sở.",
+              "help_en": "A surveyed or published coordinate of the site itself."},
+    "approximate": {"vi": "Gần đúng", "en": "Approximate",
+                    "help_vi": "Vị trí ước lượng trong vòng vài trăm mét.",
+                    "help_en": "Estimated to within a few hundred metres."},
+    "commune": {"vi": "Cấp xã", "en": "Commune level",
+                "help_vi": "Chỉ biết xã/phường; điểm đặt tại điểm tham chiếu của xã.",
+                "help_en": "Only the commune is known; drawn at the commune's reference point."},
+    "district": {"vi": "Cấp huyện", "en": "District level",
+                 "help_vi": "Chỉ biết huyện; điểm đặt tại một điểm bên trong huyện.",
+                 "help_en": "Only the district is known; drawn at a point inside the district."},
+}
+
+# The record schema shared by every layer: name -> (type, required, vi label, en label).
+FIELDS = {
+    "id": ("str", True, "Mã", "ID"),
+    "name_vi": ("str", True, "Tên (tiếng Việt)", "Name (Vietnamese)"),
+    "name_en": ("str", True, "Tên (tiếng Anh)", "Name (English)"),
+    "kind": ("str", True, "Loại", "Kind"),
+    "operator": ("str", False, "Đơn vị vận hành/chủ đầu tư", "Operator or owner"),
+    "district_code": ("str", True, "Mã huyện (trước 2025)", "District code (pre-2025)"),
+    "commune_code": ("str", False, "Mã xã (trước 2025)", "Commune code (pre-2025)"),
+    "status": ("str", True, "Tình trạng", "Status"),
+    "capacity": ("float", False, "Công suất/quy mô", "Capacity"),
+    "capacity_max": ("float", False, "Công suất tối đa (khoảng)", "Capacity, upper bound"),
+    "capacity_unit": ("str", False, "Đơn vị", "Unit"),
+    "year": ("int", False, "Năm", "Year"),
+    "location_precision": ("str", True, "Độ chính xác vị trí", "Location precision"),
+    "lon": ("float", False, "Kinh độ", "Longitude"),
+    "lat": ("float", False, "Vĩ độ", "Latitude"),
+    "verified": ("bool", True, "Số liệu đã kiểm chứng", "Figures verified"),
+    "in_report": ("bool", True, "Có trong báo cáo tỉnh", "Named in the provincial report"),
+    "sources": ("str", True, "Nguồn", "Sources"),
+    "notes": ("str", False, "Ghi chú", "Notes"),
+}
+COLUMNS = list(FIELDS)
+SOURCE_SEP = " | "
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class CatalogError(ValueError):
+    """A layer definition that cannot be used; the message names file and key."""
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A figure the provincial report gives for a layer, to reconcile against."""
+
+    label: dict
+    source: str
+    count: int | None = None
+    capacity: float | None = None
+    unit: str | None = None
+    status: str | None = None
+    kind: str | None = None
+    sites: tuple = ()
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One kind of site: titles, styling and allowed values."""
+
+    id: str
+    order: int
+    geometry: str
+    color: str
+    icon: str
+    title: dict
+    description: dict
+    statuses: tuple
+    kinds: dict
+    units: dict
+    reported: tuple = field(default=())
+
+    def label(self, lang: str = "vi") -> str:
+        return self.title[lang]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Layer:
+        d = json.loads(text)
+        d["statuses"] = tuple(d["statuses"])
+        d["reported"] = tuple(Reported(**{**r, "sites": tuple(r["sites"])}) for r in d["reported"])
+        return cls(**d)
+
+
+def _bilingual(value, where: str) -> dict:
+    if not (isinstance(value, dict) and value.get("vi") and value.get("en")):
+        raise CatalogError(f"{where}: needs both 'vi' and 'en' text, e.g. {{ vi = \"…\", en = \"…\" }}")
+    return {"vi": value["vi"], "en": value["en"]}
+
+
+def parse_layer(path: Path) -> Layer:
+    """Read and check one layer definition file.
+
+    Parameters
+    ----------
+    path : Path
+        A ``layers/<id>.toml`` file.
+
+    Returns
+    -------
+    Layer
+
+    Raises
+    ------
+    CatalogError
+        With the file, the key and how to fix it.
+    """
+    try:
+        d = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise CatalogError(f"{path}: not valid TOML ({e})") from e
+    where = lambda key: f"{path}: '{key}'"  # noqa: E731
+    for key in ("id", "order", "geometry", "color", "icon", "title", "statuses", "kinds"):
+        if key not in d:
+            raise CatalogError(f"{where(key)} is missing; every layer definition needs it")
+    if d["id"] != path.stem or not _ID.match(d["id"]):
+        raise CatalogError(f"{where('id')} must be lower_snake_case and equal the file name "
+                           f"'{path.stem}', found '{d['id']}'")
+    if d["geometry"] != "Point":
+        raise CatalogError(f"{where('geometry')}: only 'Point' layers are supported")
+    if not _COLOR.match(str(d["color"])):
+        raise CatalogError(f"{where('color')}: use a #rrggbb colour, found '{d['color']}'")
+    bad = [s for s in d["statuses"] if s not in STATUSES]
+    if bad:
+        raise CatalogError(f"{where('statuses')}: unknown {bad}; allowed: {sorted(STATUSES)}")
+    kinds = {k: _bilingual(v, f"{where('kinds')}.{k}") for k, v in d["kinds"].items()}
+    units = {k: _bilingual(v, f"{where('units')}.{k}") for k, v in d.get("units", {}).items()}
+    reported = []
+    for i, r in enumerate(d.get("reported", [])):
+        if "label" not in r or "source" not in r:
+            raise CatalogError(f"{where('reported')}[{i}] needs 'label' and 'source'")
+        reported.append(Reported(**{**r, "label": _bilingual(r["label"], f"{where('reported')}[{i}]"),
+                                    "sites": tuple(r.get("sites", ()))}))
+    return Layer(id=d["id"], order=int(d["order"]), geometry=d["geometry"], color=d["color"],
+                 icon=d["icon"], title=_bilingual(d["title"], where("title")),
+                 description=_bilingual(d.get("description", d["title"]), where("description")),
+                 statuses=tuple(d["statuses"]), kinds=kinds, units=units,
+                 reported=tuple(reported))
+
+
+def load_catalog(layers_dir: Path) -> dict[str, Layer]:
+    """Every layer definition in ``layers_dir``, ordered by ``order``."""
+    layers_dir = Path(layers_dir)
+    paths = sorted(p for p in layers_dir.glob("*.toml") if not p.name.startswith("_"))
+    if not paths:
+        raise CatalogError(f"{layers_dir}: no layer definitions (*.toml) found; "
+                           "point --layers-dir or GEO_KTTT_LAYERS_DIR at the atlas's layers/ folder")
+    layers = [parse_layer(p) for p in paths]
+    return {layer.id: layer for layer in sorted(layers, key=lambda x: (x.order, x.id))}
+
+
+def load_atlas_meta(layers_dir: Path) -> dict:
+    """Atlas-wide metadata from ``layers/_atlas.toml``: title, data date, attributions."""
+    path = Path(layers_dir) / "_atlas.toml"
+    if not path.is_file():
+        raise CatalogError(f"{path}: missing; it gives the atlas title, data date and attributions")
+    meta = tomllib.loads(path.read_text(encoding="utf-8"))
+    for key in ("title", "data_date", "attribution"):
+        if key not in meta:
+            raise CatalogError(f"{path}: '{key}' is missing")
+    return meta

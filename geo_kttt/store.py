@@ -1,0 +1,152 @@
+"""The built atlas: one GeoPackage (default) that every output reads.
+
+``build`` validates the layer files and writes the GeoPackage atomically: a failed
+build leaves the previous atlas untouched. ``open_atlas`` returns a read-only
+:class:`Atlas` over a GeoPackage path (or, with the PostGIS extra, a database URL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import cached_property
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from . import __version__, io
+from .admin import AdminUnits
+from .catalog import COLUMNS, Layer, load_atlas_meta
+from .validate import ValidationFailed, validate_all
+
+SITE_COLUMNS = ["layer"] + COLUMNS + ["position_source"]
+TABLES = ("districts", "communes", "commune_points", "new_communes", "crosswalk",
+          "indicators", "errata", "catalog", "metadata")
+
+
+class AtlasMissing(FileNotFoundError):
+    """No built atlas where one was expected."""
+
+
+def _table(df: pd.DataFrame, path: Path, name: str, description: str = "") -> None:
+    """Write one table (spatial or not) into the GeoPackage at ``path``."""
+    meta = {"IDENTIFIER": name, "DESCRIPTION": description} if description else None
+    if isinstance(df, gpd.GeoDataFrame):
+        pyogrio.write_dataframe(df, path, layer=name, driver="GPKG", layer_metadata=meta,
+                                append=path.exists())
+    else:
+        pyogrio.write_dataframe(df.astype(str), path, layer=name, driver="GPKG",
+                                layer_metadata=meta, append=path.exists())
+
+
+def assemble(layers_dir: Path, admin: AdminUnits):
+    """Validate the layer files and gather every table of the atlas, in memory.
+
+    Returns
+    -------
+    (tables: dict[str, DataFrame], catalog: dict[str, Layer], warnings: list)
+
+    Raises
+    ------
+    ValidationFailed
+        When any layer file has an error.
+    """
+    catalog, frames, problems = validate_all(layers_dir, admin)
+    if any(p.severity == "error" for p in problems):
+        raise ValidationFailed(problems)
+    meta = load_atlas_meta(layers_dir)
+    tables = {lid: frames[lid][SITE_COLUMNS + ["geometry"]] for lid in catalog}
+    tables["districts"] = admin.districts
+    if admin.communes is not None:
+        tables["communes"] = admin.communes
+    tables["commune_points"] = admin.commune_points
+    tables["new_communes"] = admin.new_communes
+    tables["crosswalk"] = admin.crosswalk
+    tables["indicators"] = io.read_table(Path(layers_dir) / "indicators.csv")
+    tables["errata"] = io.read_table(Path(layers_dir) / "errata.csv")
+    tables["catalog"] = pd.DataFrame({"id": list(catalog),
+                                      "definition": [c.to_json() for c in catalog.values()]})
+    info = {"title_vi": meta["title"]["vi"], "title_en": meta["title"]["en"],
+            "data_date": meta["data_date"], "report": meta.get("report", ""),
+            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "version": __version__,
+            "attribution": json.dumps(meta["attribution"], ensure_ascii=False),
+            "admin_sources": json.dumps(list(admin.sources), ensure_ascii=False),
+            "has_commune_polygons": str(admin.communes is not None).lower()}
+    tables["metadata"] = pd.DataFrame({"key": list(info), "value": list(info.values())})
+    return tables, catalog, [p for p in problems if p.severity == "warning"]
+
+
+def build(layers_dir: Path, admin: AdminUnits, dest: Path) -> list:
+    """Build the atlas GeoPackage at ``dest``; returns the validation warnings."""
+    tables, catalog, warnings = assemble(layers_dir, admin)
+    with io.atomic_path(Path(dest)) as tmp:
+        for name, df in tables.items():
+            desc = catalog[name].title["vi"] + " / " + catalog[name].title["en"] \
+                if name in catalog else ""
+            _table(df, tmp, name, desc)
+    return warnings
+
+
+def open_atlas(location) -> Atlas:
+    """Open a built atlas: a GeoPackage path, or a ``postgresql://`` URL."""
+    loc = str(location)
+    if loc.startswith(("postgresql://", "postgres://")):
+        from .pgstore import PostgisAtlas  # optional extra
+
+        return PostgisAtlas(loc)
+    if not Path(loc).is_file():
+        raise AtlasMissing(f"No atlas at {loc}. Build it first: `geo-kttt build` "
+                           "(or set GEO_KTTT_ATLAS to the built .gpkg).")
+    return Atlas(Path(loc))
+
+
+class Atlas:
+    """Read-only access to a built atlas GeoPackage. Tables are read once and cached."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._cache = {}
+
+    def _read(self, name: str) -> pd.DataFrame:
+        if name not in self._cache:
+            self._cache[name] = self._load(name)
+        return self._cache[name]
+
+    def _load(self, name: str):
+        if name not in io.list_layers(self.path):
+            return None
+        return pyogrio.read_dataframe(self.path, layer=name)
+
+    @cached_property
+    def catalog(self) -> dict[str, Layer]:
+        df = self._read("catalog")
+        return {r.id: Layer.from_json(r.definition) for r in df.itertuples()}
+
+    @cached_property
+    def metadata(self) -> dict:
+        meta = dict(zip(self._read("metadata").key, self._read("metadata").value, strict=True))
+        meta["attribution"] = json.loads(meta["attribution"])
+        return meta
+
+    def sites(self, layer: str | None = None) -> gpd.GeoDataFrame:
+        """One layer's sites, or all layers' with a ``layer`` column."""
+        ids = [layer] if layer else list(self.catalog)
+        frames = [self._read(lid) for lid in ids]
+        gdf = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].copy()
+        return gpd.GeoDataFrame(gdf, geometry="geometry", crs=4326)
+
+    def table(self, name: str):
+        """Any other table by name (see TABLES); None when the atlas has no such table."""
+        return self._read(name)
+
+    def districts(self) -> gpd.GeoDataFrame:
+        return self._read("districts")
+
+    def communes(self):
+        return self._read("communes")
+
+    def crosswalk(self) -> pd.DataFrame:
+        return self._read("crosswalk")

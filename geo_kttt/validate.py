@@ -1,0 +1,204 @@
+"""Rules a site must pass, each failure with a message a person can act on."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from . import io
+from .admin import AdminUnits
+from .catalog import FIELDS, PRECISIONS, CatalogError, Layer, load_catalog
+from .sites import METRIC_CRS, locate, to_bool, to_number, typed
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+PROVINCE_TOLERANCE_M = 2000  # generalised boundaries: ~150 m median, up to ~1.2 km off
+UNIT_TOLERANCE_M = 1500
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the layer files."""
+
+    severity: str  # "error" or "warning"
+    file: str
+    row: int | None  # 1-based data row (the header is row 1, so add 1 for a spreadsheet)
+    site_id: str
+    field: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f", row {self.row}" if self.row else "")
+        who = f" [{self.site_id}]" if self.site_id else ""
+        return f"{self.severity.upper()}: {where}{who}, {self.field}: {self.message}. Fix: {self.fix}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class ValidationFailed(ValueError):
+    """Raised by the build when any error remains."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(f"{len(errors)} error(s) in the layer files:\n" +
+                         "\n".join(str(p) for p in errors))
+
+
+def _check_values(layer: Layer, df: pd.DataFrame, add) -> None:
+    """Per-cell rules: required, types, allowed values."""
+    allowed = {"status": layer.statuses, "kind": tuple(layer.kinds),
+               "capacity_unit": ("",) + tuple(layer.units), "location_precision": tuple(PRECISIONS)}
+    for i, r in enumerate(df.to_dict("records"), start=1):
+        sid = r.get("id", "")
+        for name, (kind, required, _vi, _en) in FIELDS.items():
+            v = r.get(name, "")
+            if required and v == "":
+                add("error", i, sid, name, "is empty", f"fill in {name}; it is required")
+                continue
+            try:
+                if kind == "bool":
+                    to_bool(v)
+                elif kind in ("float", "int"):
+                    to_number(v, kind)
+            except ValueError:
+                add("error", i, sid, name, f"'{v}' is not a {kind}",
+                    "write true/false" if kind == "bool" else "write a plain number, e.g. 12.5")
+            if name in allowed and v not in allowed[name] and v != "":
+                add("error", i, sid, name, f"'{v}' is not allowed in layer {layer.id}",
+                    f"use one of: {', '.join(a for a in allowed[name] if a)}")
+        if sid and not ID_RE.match(sid):
+            add("error", i, sid, "id", "has characters other than a-z, 0-9 and '-'",
+                "use a lower-case slug such as 'solar-sao-mai'")
+        if r.get("capacity") and not r.get("capacity_unit"):
+            add("error", i, sid, "capacity_unit", "a capacity needs a unit",
+                f"use one of: {', '.join(layer.units) or '(declare units in the layer .toml)'}")
+        prec = r.get("location_precision")
+        has_xy = bool(r.get("lon")) and bool(r.get("lat"))
+        if prec in ("exact", "approximate") and not has_xy:
+            add("error", i, sid, "lon/lat", f"precision '{prec}' needs a coordinate",
+                "give lon and lat in WGS 84, or set location_precision to commune or district")
+        if prec == "commune" and not r.get("commune_code"):
+            add("error", i, sid, "commune_code", "precision 'commune' needs a commune code",
+                "give the GSO commune code, or set location_precision to district")
+        if bool(r.get("lon")) != bool(r.get("lat")):
+            add("error", i, sid, "lon/lat", "only one of lon and lat is given", "give both or neither")
+        if not r.get("sources", "").strip(" |"):
+            add("error", i, sid, "sources", "no source", "cite a URL or document reference")
+
+
+def _check_codes(df: pd.DataFrame, admin: AdminUnits, add) -> None:
+    districts = set(admin.districts.code)
+    commune_district = dict(zip(admin.commune_points.code, admin.commune_points.district_code,
+                                strict=True))
+    for i, r in enumerate(df.to_dict("records"), start=1):
+        d, c = r.get("district_code", ""), r.get("commune_code", "")
+        if d and d not in districts:
+            add("error", i, r["id"], "district_code", f"'{d}' is not a district of An Giang",
+                f"use one of {', '.join(sorted(districts))} (GSO codes, pre-2025)")
+        if c and c not in commune_district:
+            add("error", i, r["id"], "commune_code", f"'{c}' is not a commune of An Giang",
+                "use the 5-digit GSO code of the pre-2025 commune (see the commune points file)")
+        elif c and d and commune_district[c] != d:
+            add("error", i, r["id"], "commune_code",
+                f"commune {c} lies in district {commune_district[c]}, not {d}",
+                "correct district_code or commune_code")
+
+
+def _check_positions(gdf: gpd.GeoDataFrame, admin: AdminUnits, add) -> None:
+    """Coordinates inside the province and inside the declared district and commune."""
+    own = gdf[gdf.position_source == "site coordinate"]
+    if own.empty:
+        return
+    m = own.to_crs(METRIC_CRS)
+    province = gpd.GeoSeries([admin.province], crs=4326).to_crs(METRIC_CRS).iloc[0]
+    dist = admin.districts.set_index("code").to_crs(METRIC_CRS).geometry
+    comm = (admin.communes.set_index("code").to_crs(METRIC_CRS).geometry
+            if admin.communes is not None else None)
+    for idx, r in m.iterrows():
+        row, sid = idx + 1, r["id"]
+        off = r.geometry.distance(province)
+        if off > PROVINCE_TOLERANCE_M:
+            add("error", row, sid, "lon/lat",
+                f"point ({r.lon}, {r.lat}) is {off / 1000:.1f} km outside An Giang",
+                "check for swapped lon/lat or a wrong CRS; lon ≈ 104.8–105.6, lat ≈ 10.2–10.97")
+            continue
+        for field, code, shapes in (("district_code", r.district_code, dist),
+                                    ("commune_code", r.commune_code, comm)):
+            if shapes is None or not code or code not in shapes.index:
+                continue
+            d = r.geometry.distance(shapes[code])
+            if d > UNIT_TOLERANCE_M:
+                add("error", row, sid, field, f"point is {d / 1000:.1f} km outside unit {code}",
+                    "correct the code or the coordinate")
+            elif d > 0:
+                add("warning", row, sid, field, f"point is {d:.0f} m outside unit {code}",
+                    "within the tolerance for generalised boundaries; check if unsure")
+
+
+def validate_layer(layer: Layer, df: pd.DataFrame, admin: AdminUnits, file: str):
+    """Check one layer's records; return (located GeoDataFrame or None, problems)."""
+    problems = []
+
+    def add(sev, row, sid, field, msg, fix):
+        problems.append(Problem(sev, file, row, sid, field, msg, fix))
+
+    missing = [c for c, spec in FIELDS.items() if spec[1] and c not in df.columns]
+    for c in missing:
+        add("error", None, "", c, "column is missing", f"add a '{c}' column (see layers/README.md)")
+    for c in df.columns:
+        if c not in FIELDS:
+            add("warning", None, "", c, "unknown column is ignored", "remove it or rename it")
+    if missing:
+        return None, problems
+    _check_values(layer, df, add)
+    _check_codes(df, admin, add)
+    for sid, n in df.id.value_counts().items():
+        if n > 1 and sid:
+            rows = [i + 1 for i in df.index[df.id == sid]]
+            add("error", rows[1], sid, "id", f"id used {n} times (rows {rows})",
+                "give each site its own stable id")
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    gdf = locate(typed(df), admin)
+    _check_positions(gdf, admin, add)
+    return gdf, problems
+
+
+def validate_all(layers_dir: Path, admin: AdminUnits):
+    """Validate every layer in ``layers_dir``.
+
+    Returns
+    -------
+    (catalog, {layer_id: GeoDataFrame}, [Problem])
+    """
+    layers_dir = Path(layers_dir)
+    try:
+        catalog = load_catalog(layers_dir)
+    except CatalogError as e:
+        return {}, {}, [Problem("error", str(e).split(":")[0], None, "", "definition", str(e),
+                                "correct the layer definition")]
+    frames, problems, seen = {}, [], {}
+    for lid in catalog:
+        path = layers_dir / f"{lid}.csv"
+        if not path.is_file():
+            problems.append(Problem("error", str(path), None, "", "file", "data file is missing",
+                                    f"create {path.name} with the columns in layers/README.md"))
+            continue
+        df = io.read_layer_file(path)
+        gdf, found = validate_layer(catalog[lid], df, admin, str(path))
+        problems += found
+        for i, sid in enumerate(df.get("id", []), start=1):
+            if sid in seen and seen[sid] != lid:
+                problems.append(Problem("error", str(path), i, sid, "id",
+                                        f"id also used in layer {seen[sid]}",
+                                        "ids must be unique across the atlas"))
+            seen.setdefault(sid, lid)
+        if gdf is not None:
+            frames[lid] = gdf.assign(layer=lid)
+    return catalog, frames, problems
