@@ -1,0 +1,71 @@
+"""Shared fixtures: the reference data, a real atlas built once, the app and a live server."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from geo_kttt.admin import load_admin
+from geo_kttt.store import build, open_atlas
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS = ROOT / "layers"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    d = Path(os.environ.get("GEO_KTTT_DATA_DIR") or ROOT.parent / "shared" / "data")
+    if not (d / "boundaries").is_dir():
+        pytest.fail(f"reference data not found at {d}; set GEO_KTTT_DATA_DIR")
+    return d
+
+
+@pytest.fixture(scope="session")
+def admin(data_dir):
+    return load_admin(data_dir)
+
+
+@pytest.fixture(scope="session")
+def atlas_path(admin, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("atlas") / "atlas.gpkg"
+    build(LAYERS, admin, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def atlas(atlas_path):
+    return open_atlas(atlas_path)
+
+
+@pytest.fixture()
+def app(atlas_path):
+    from geo_kttt.server import create_app
+
+    return create_app({"TESTING": True, "ATLAS": str(atlas_path), "TILE_URL": "none"})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def live_server(atlas_path):
+    """The app served on a free loopback port in a thread; yields its base URL."""
+    from geo_kttt.server import create_app
+
+    app = create_app({"ATLAS": str(atlas_path), "TILE_URL": "none"})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
