@@ -54,6 +54,8 @@ FIELDS = {
     "lat": ("float", False, "Vĩ độ", "Latitude"),
     "verified": ("bool", True, "Số liệu đã kiểm chứng", "Figures verified"),
     "in_report": ("bool", True, "Có trong báo cáo tỉnh", "Named in the provincial report"),
+    "serves": ("str", False, "Địa bàn phục vụ (mã huyện/xã theo quyết định)",
+               "Declared service area (district/commune codes)"),
     "sources": ("str", True, "Nguồn", "Sources"),
     "notes": ("str", False, "Ghi chú", "Notes"),
 }

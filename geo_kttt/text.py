@@ -20,3 +20,17 @@ def fold(value: str) -> str:
 def slug(value: str) -> str:
     """A safe ASCII file-name part: 'Châu Đốc / x' -> 'chau-doc-x'."""
     return re.sub(r"[^a-z0-9]+", "-", fold(value)).strip("-") or "atlas"
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """Neutralise spreadsheet formula injection: text starting with = + - @ gets a leading '."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        try:
+            float(value)
+            return value  # a plain negative number such as "-3.5"
+        except ValueError:
+            return "'" + value
+    return value
