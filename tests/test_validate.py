@@ -1,0 +1,107 @@
+import shutil
+
+import pandas as pd
+import pytest
+
+from geo_kttt import io
+from geo_kttt.catalog import load_catalog
+from geo_kttt.validate import validate_all, validate_layer
+
+from conftest import LAYERS
+
+
+@pytest.fixture()
+def solar():
+    return load_catalog(LAYERS)["solar_plants"]
+
+
+def record(**kw):
+    base = {"id": "solar-test", "name_vi": "Nhà máy thử", "name_en": "Test plant", "kind": "utility",
+            "operator": "", "district_code": "890", "commune_code": "30538", "status": "operating",
+            "capacity": "10", "capacity_max": "", "capacity_unit": "MWp", "year": "2020",
+            "location_precision": "commune", "lon": "", "lat": "", "verified": "false",
+            "in_report": "false", "serves": "", "sources": "https://example.org/a", "notes": ""}
+    return {**base, **kw}
+
+
+def problems(layer, admin, *records):
+    _, found = validate_layer(layer, pd.DataFrame(list(records)), admin, "solar_plants.csv")
+    return found
+
+
+def test_real_layers_pass(admin):
+    catalog, frames, found = validate_all(LAYERS, admin)
+    assert [p for p in found if p.severity == "error"] == []
+    assert sum(len(f) for f in frames.values()) == sum(
+        len(io.read_layer_file(LAYERS / f"{lid}.csv")) for lid in catalog)
+
+
+def test_good_record_passes(solar, admin):
+    assert problems(solar, admin, record()) == []
+
+
+@pytest.mark.parametrize("change, field, text", [
+    ({"status": "running"}, "status", "'running' is not allowed"),
+    ({"kind": "wind"}, "kind", "'wind' is not allowed"),
+    ({"name_vi": ""}, "name_vi", "is empty"),
+    ({"sources": ""}, "sources", "is empty"),
+    ({"capacity": "ten"}, "capacity", "'ten' is not a float"),
+    ({"verified": "maybe"}, "verified", "not a bool"),
+    ({"capacity_unit": "t/day"}, "capacity_unit", "'t/day' is not allowed"),
+    ({"district_code": "999"}, "district_code", "not a district of An Giang"),
+    ({"commune_code": "30280"}, "commune_code", "lies in district 883, not 890"),
+    ({"location_precision": "exact"}, "lon/lat", "needs a coordinate"),
+    ({"commune_code": "", "location_precision": "commune"}, "commune_code", "needs a commune code"),
+    ({"id": "Solar Test"}, "id", "characters other than"),
+])
+def test_each_rule_names_row_field_and_fix(solar, admin, change, field, text):
+    found = problems(solar, admin, record(**change))
+    errors = [p for p in found if p.severity == "error" and p.field == field]
+    assert errors, found
+    assert text in errors[0].message and errors[0].fix and errors[0].row == 1
+    assert "solar_plants.csv, row 1" in str(errors[0])
+
+
+def test_duplicate_ids(solar, admin):
+    found = problems(solar, admin, record(), record())
+    assert any(p.field == "id" and "used 2 times" in p.message for p in found)
+
+
+def test_point_in_cambodia_is_outside_the_province(solar, admin):
+    found = problems(solar, admin, record(location_precision="exact", lon="104.92", lat="11.56"))
+    assert any(p.field == "lon/lat" and "km outside An Giang" in p.message for p in found)
+
+
+def test_swapped_coordinates_are_caught(solar, admin):
+    found = problems(solar, admin, record(location_precision="exact", lon="10.6", lat="105.0"))
+    assert any("outside An Giang" in p.message and "swapped" in p.fix for p in found)
+
+
+def test_point_in_wrong_district(solar, admin):
+    # Long Xuyên city centre declared as Tịnh Biên (890)
+    found = problems(solar, admin, record(location_precision="exact", lon="105.435", lat="10.385",
+                                          commune_code=""))
+    assert any(p.field == "district_code" and "outside unit 890" in p.message for p in found)
+
+
+def test_point_in_declared_commune_passes(solar, admin):
+    pt = admin.commune_points.set_index("code").loc["30538"]
+    found = problems(solar, admin, record(location_precision="approximate", lon=pt.lon, lat=pt.lat))
+    assert [p for p in found if p.severity == "error"] == []
+
+
+def test_unknown_column_is_a_warning(solar, admin):
+    found = problems(solar, admin, record(colour="red"))
+    assert [(p.severity, p.field) for p in found] == [("warning", "colour")]
+
+
+def test_missing_data_file_and_cross_layer_duplicate(tmp_path, admin):
+    layers = tmp_path / "layers"
+    shutil.copytree(LAYERS, layers)
+    df = io.read_layer_file(layers / "rice_models.csv")
+    df.loc[0, "id"] = "solar-sao-mai"
+    io.write_layer_file(df, layers / "rice_models.csv")
+    (layers / "industrial_parks.csv").unlink()
+    _, _, found = validate_all(layers, admin)
+    assert any(p.field == "file" and "industrial_parks.csv" in p.file for p in found)
+    assert any("also used in layer solar_plants" in p.message for p in found)
