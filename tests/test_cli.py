@@ -1,9 +1,9 @@
 import json
 import shutil
 
-from geo_kttt.cli import main
-
 from conftest import LAYERS
+
+from geo_kttt.cli import main
 
 
 def test_validate_passes_on_layers(capsys, data_dir):

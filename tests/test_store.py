@@ -2,12 +2,11 @@ import shutil
 import subprocess
 
 import pytest
+from conftest import LAYERS
 
 from geo_kttt import io
 from geo_kttt.store import AtlasMissing, build, open_atlas
 from geo_kttt.validate import ValidationFailed
-
-from conftest import LAYERS
 
 
 def test_atlas_holds_every_layer_and_table(atlas):

@@ -1,7 +1,7 @@
+from conftest import LAYERS
+
 from geo_kttt import io
 from geo_kttt.summary import district_summary, flat_rows, new_commune_summary, reconcile
-
-from conftest import LAYERS
 
 
 def test_province_totals_reconcile_with_the_report(atlas):

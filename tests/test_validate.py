@@ -2,12 +2,11 @@ import shutil
 
 import pandas as pd
 import pytest
+from conftest import LAYERS
 
 from geo_kttt import io
 from geo_kttt.catalog import load_catalog
 from geo_kttt.validate import validate_all, validate_layer
-
-from conftest import LAYERS
 
 
 @pytest.fixture()
