@@ -23,7 +23,7 @@ from .validate import ValidationFailed, validate_all
 
 SITE_COLUMNS = ["layer"] + COLUMNS + ["position_source"]
 TABLES = ("districts", "communes", "commune_points", "new_communes", "crosswalk",
-          "indicators", "errata", "catalog", "metadata")
+          "indicators", "errata", "catalog", "metadata", "changes")
 
 
 class AtlasMissing(FileNotFoundError):
@@ -66,6 +66,8 @@ def assemble(layers_dir: Path, admin: AdminUnits):
     tables["crosswalk"] = admin.crosswalk
     tables["indicators"] = io.read_table(Path(layers_dir) / "indicators.csv")
     tables["errata"] = io.read_table(Path(layers_dir) / "errata.csv")
+    if (Path(layers_dir) / "changes.csv").is_file():  # written by `geo-kttt import`
+        tables["changes"] = io.read_table(Path(layers_dir) / "changes.csv")
     tables["catalog"] = pd.DataFrame({"id": list(catalog),
                                       "definition": [c.to_json() for c in catalog.values()]})
     info = {"title_vi": meta["title"]["vi"], "title_en": meta["title"]["en"],

@@ -1,0 +1,355 @@
+"""Import site updates from officers' files into a layer (``geo-kttt import``).
+
+Rows are read by :mod:`geo_kttt.import_source`, coordinates converted with the pinned
+VN-2000 operation of :mod:`geo_kttt.crs`, records merged by stable id (or by name and
+commune, with a warning), and the merged layer validated by
+:func:`geo_kttt.validate.validate_layer`. Nothing is written unless every row passes
+(or ``--skip-invalid``: good rows written, bad rows saved to a reject file). Each
+change is logged in ``layers/changes.csv``. See docs/import.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from . import crs as crsmod
+from . import io
+from .catalog import COLUMNS, FIELDS, CatalogError, Layer, load_catalog
+from .encodings import legacy_encoding, legacy_hint
+from .import_source import ImportFailed, Source, column_name, coordinates, normalise, read_source
+from .text import fold, safe_cell, slug
+from .validate import Problem, validate_layer
+
+CHANGES_FILE = "changes.csv"
+CHANGE_COLUMNS = ["date", "layer", "id", "action", "field", "old", "new", "source"]
+
+# --- checking rows ---------------------------------------------------------------------------
+
+@dataclass
+class Checked:
+    """Rows turned into records, with the problems found on the way."""
+
+    records: list[dict]
+    problems: list[Problem]
+    bad: set = field(default_factory=set)  # indexes into src.rows
+
+
+def _problem(src, i, sid, column, msg, fix, severity="error") -> Problem:
+    return Problem(severity, str(src.path), src.rownums[i] if i is not None else None, sid, column, msg, fix)
+
+
+def check_rows(src: Source, layer: Layer, province, crs: str | None = None) -> tuple[Checked, list[str]]:
+    """Per-cell and per-row checks that need the import file itself; returns (Checked, warnings)."""
+    problems, bad, warnings = [], set(), []
+
+    def add(i, column, msg, fix):
+        sid = src.rows[i][src.colmap["id"]] if "id" in src.colmap else ""
+        problems.append(_problem(src, i, sid, column, msg, fix))
+        bad.add(i)
+
+    for i, row in enumerate(src.rows):
+        for j, v in enumerate(row):
+            if safe_cell(v) != v:
+                add(i, src.header[j], f"'{v[:60]}' starts like a spreadsheet formula",
+                    "remove the leading = + - @ (formulas are never imported; type the plain value)")
+            elif (enc := legacy_encoding(v)):
+                add(i, src.header[j], f"'{v[:60]}' looks like {enc} text, not Unicode", legacy_hint(enc))
+    lon, lat = coordinates(src, crs, province, add, warnings.append)
+    records, seen = [], {}
+    for i, row in enumerate(src.rows):
+        rec = {f: normalise(f, row[j], layer) for f, j in src.colmap.items() if f in FIELDS}
+        if {"lon", "lat"} <= set(src.colmap) or {"x", "y"} <= set(src.colmap) or src.xy is not None:
+            rec["lon"], rec["lat"] = lon[i], lat[i]
+        sid = rec.get("id", "")
+        if not sid and not rec.get("name_vi"):
+            add(i, column_name(src, "id"), "the row has neither an id nor a Vietnamese name",
+                "give the site's id (as in the atlas) or at least its name and commune code")
+        if sid and sid in seen:
+            add(i, column_name(src, "id"), f"id '{sid}' is also used in row {src.rownums[seen[sid]]}",
+                "give each site its own id; merge the two rows into one")
+        seen.setdefault(sid, i)
+        records.append(rec)
+    unused = [h for j, h in enumerate(src.header) if j not in src.colmap.values() and h]
+    if unused:
+        warnings.append(f"columns not used: {', '.join(unused)}")
+    return Checked(records, problems, bad), warnings
+
+
+# --- merging, validating, writing ------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """What an import changes in a layer."""
+
+    added: list = field(default_factory=list)
+    changed: dict = field(default_factory=dict)  # id -> [(field, old, new)]
+    unchanged: list = field(default_factory=list)
+    missing: list = field(default_factory=list)  # in the layer, not in the file (kept)
+    removed: list = field(default_factory=list)  # with remove_missing
+
+
+def merge(existing: pd.DataFrame, records: dict, remove_missing: bool, warn):
+    """Merge ``records`` {row index: record} into ``existing``; returns (frame, origin, plan).
+
+    An empty cell in the file keeps the stored value. ``origin`` maps id -> row index.
+    """
+    old = {r["id"]: {c: r.get(c, "") for c in COLUMNS} for r in existing.to_dict("records")}
+    by_name = {(fold(r["name_vi"]), r["commune_code"]): sid for sid, r in old.items()}
+    new, origin = {k: dict(v) for k, v in old.items()}, {}
+    for i, rec in records.items():
+        sid = rec.get("id") or by_name.get((fold(rec.get("name_vi", "")), rec.get("commune_code", "")))
+        if not rec.get("id"):
+            if not sid:
+                sid = _new_id(rec.get("name_vi", ""), new)
+            warn(i, f"no id; matched '{sid}' by name and commune" if sid in old
+                 else f"no id; new id '{sid}' made from the name")
+        base = new.get(sid, dict.fromkeys(COLUMNS, ""))
+        new[sid] = {**base, **{k: v for k, v in rec.items() if v != ""}, "id": sid}
+        origin[sid] = i
+    plan = Plan(missing=sorted(set(old) - set(origin)))
+    if remove_missing:
+        plan.removed, plan.missing = plan.missing, []
+        for sid in plan.removed:
+            del new[sid]
+    for sid in sorted(origin):
+        diff = [(c, old[sid][c], new[sid][c]) for c in COLUMNS if sid in old and old[sid][c] != new[sid][c]]
+        (plan.changed.__setitem__(sid, diff) if diff else
+         (plan.added if sid not in old else plan.unchanged).append(sid))
+    frame = pd.DataFrame(list(new.values()), columns=COLUMNS).sort_values("id").reset_index(drop=True)
+    return frame, origin, plan
+
+
+def _new_id(name: str, taken) -> str:
+    base = slug(name)[:40].strip("-") or "site"
+    sid, n = base, 2
+    while sid in taken:
+        sid, n = f"{base}-{n}", n + 1
+    return sid
+
+
+def _validate(layer, frame, origin, src, admin, layer_path, other_ids):
+    """validate_layer on the merged frame, problems on imported rows re-pointed at the file."""
+    _gdf, found = validate_layer(layer, frame, admin, str(layer_path))
+    out = []
+    for p in found:
+        sid = frame.id.iloc[p.row - 1] if p.row else ""
+        if sid not in origin:
+            out.append(p)
+            continue
+        i = origin[sid]
+        fields = [f for f in p.field.split("/") if f in FIELDS]
+        value = "/".join(str(frame.at[p.row - 1, f]) for f in fields)
+        msg = p.message if not value or value in p.message else f"{p.message} (value '{value}')"
+        column = "/".join(src.header[src.colmap[f]] if f in src.colmap else f"{f} (not in file)"
+                          for f in fields) or p.field
+        out.append(replace(p, file=str(src.path), row=src.rownums[i], field=column, message=msg))
+    for sid, i in origin.items():
+        if sid in other_ids:
+            out.append(_problem(src, i, sid, "id", f"id '{sid}' is already used in layer {other_ids[sid]}",
+                                "ids must be unique across the atlas; choose another id"))
+    return out
+
+
+@dataclass
+class Result:
+    """The outcome of :func:`run_import`."""
+
+    source: Source | None
+    problems: list
+    warnings: list
+    plan: Plan | None = None
+    rejected: list = field(default_factory=list)  # spreadsheet row numbers
+    written: bool = False
+    reject_file: Path | None = None
+
+
+def run_import(path, layer_id: str, layers_dir, admin, crs=None, dry_run=False, skip_invalid=False,
+               reject_path=None, remove_missing=False, today: str | None = None) -> Result:
+    """Import ``path`` into layer ``layer_id`` of ``layers_dir``.
+
+    Parameters
+    ----------
+    path : path-like
+        The officer's file (or a Shapefile folder).
+    layer_id : str
+    layers_dir : path-like
+    admin : AdminUnits
+    crs : str, optional
+        CRS of the coordinates when the file does not say (e.g. ``EPSG:9208``).
+    dry_run : bool
+        Compute the plan; write nothing.
+    skip_invalid : bool
+        Write the good rows; save bad rows to ``reject_path`` (default: beside the input).
+    remove_missing : bool
+        Remove layer records that are not in the file (default: keep them).
+    today : str, optional
+        Date for the changelog (ISO); defaults to today's UTC date.
+
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    ImportFailed
+        When the file as a whole cannot be used (format, damage, encoding, size, layer, CRS).
+    """
+    layers_dir, path = Path(layers_dir), Path(path)
+    try:
+        catalog = load_catalog(layers_dir)
+        crs and crsmod.transformer(crsmod.epsg_name(crs) if ":" in str(crs) else crs)
+    except (CatalogError, crsmod.CrsProblem) as e:
+        raise ImportFailed(str(e)) from e
+    if layer_id not in catalog:
+        raise ImportFailed(f"unknown layer '{layer_id}'; use one of {', '.join(catalog)}")
+    src = read_source(path)
+    checked, warnings = check_rows(src, catalog[layer_id], admin.province, crs)
+    layer_path = layers_dir / f"{layer_id}.csv"
+    existing = io.read_layer_file(layer_path) if layer_path.is_file() else pd.DataFrame(columns=COLUMNS)
+    other_ids = _other_ids(layers_dir, catalog, layer_id)
+    problems, bad = list(checked.problems), set(checked.bad)
+    notes = []
+    for _attempt in range(5):
+        notes.clear()
+        keep = {i: r for i, r in enumerate(checked.records) if i not in bad}
+        frame, origin, plan = merge(existing, keep, remove_missing, lambda i, m: notes.append((i, m)))
+        found = _validate(catalog[layer_id], frame, origin, src, admin, layer_path, other_ids)
+        errors = [p for p in found if p.severity == "error"]
+        problems += errors
+        rows = {src.rownums.index(p.row) for p in errors if p.file == str(src.path)}
+        if len(rows) < len(errors) or not errors or not skip_invalid:
+            bad |= rows
+            break
+        bad |= rows
+    warnings += [f"row {src.rownums[i]}: {m}" for i, m in notes]
+    warnings += [str(p) for p in found if p.severity == "warning"]
+    result = Result(src, problems, warnings, plan, sorted(src.rownums[i] for i in bad))
+    if dry_run or (problems and not skip_invalid) or any(p.file != str(src.path) for p in problems):
+        return result
+    if bad:
+        result.reject_file = Path(reject_path) if reject_path else \
+            path.with_name(path.name.removesuffix(path.suffix) + ".rejects.csv")
+        _write_rejects(src, bad, problems, result.reject_file)
+    if plan.added or plan.changed or plan.removed:
+        io.write_layer_file(frame, layer_path)
+        _log_changes(layers_dir, layer_id, plan, existing, frame, path.name, today)
+        result.written = True
+    return result
+
+
+def _other_ids(layers_dir: Path, catalog, layer_id: str) -> dict:
+    out = {}
+    for lid in catalog:
+        p = layers_dir / f"{lid}.csv"
+        if lid != layer_id and p.is_file():
+            out.update(dict.fromkeys(io.read_layer_file(p).get("id", []), lid))
+    return out
+
+
+def _write_rejects(src: Source, bad: set, problems: list, dest: Path) -> None:
+    """Bad rows with their problems, as CSV in UTF-8 with BOM (opens right in Excel)."""
+    why = {}
+    for p in problems:
+        why.setdefault(p.row, []).append(f"{p.field}: {p.message}. Fix: {p.fix}")
+    with io.atomic_path(dest) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["row", "problems", *src.header])
+        for i in sorted(bad):
+            n = src.rownums[i]
+            w.writerow([n, safe_cell(" | ".join(why.get(n, []))), *(safe_cell(v) for v in src.rows[i])])
+
+
+def _log_changes(layers_dir, layer_id, plan: Plan, existing, frame, source, today) -> None:
+    date = today or dt.datetime.now(dt.UTC).date().isoformat()
+    name = dict(zip(frame.id, frame.name_vi, strict=True))
+    old_name = dict(zip(existing.get("id", []), existing.get("name_vi", []), strict=True))
+    rows = [[date, layer_id, sid, "added", "", "", name[sid], source] for sid in plan.added]
+    rows += [[date, layer_id, sid, "changed", f, o, n, source]
+             for sid, diff in sorted(plan.changed.items()) for f, o, n in diff]
+    rows += [[date, layer_id, sid, "removed", "", old_name.get(sid, ""), "", source] for sid in plan.removed]
+    path = layers_dir / CHANGES_FILE
+    old = io.read_table(path) if path.is_file() else pd.DataFrame(columns=CHANGE_COLUMNS)
+    out = pd.concat([old, pd.DataFrame(rows, columns=CHANGE_COLUMNS)], ignore_index=True)
+    with io.atomic_path(path) as tmp:
+        out[CHANGE_COLUMNS].to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+
+
+# --- command line ----------------------------------------------------------------------------
+
+MAX_SHOWN = 200
+
+
+def report(result: Result, dry_run: bool, out=print) -> None:
+    """Print problems, warnings and the plan (added / changed field by field / unchanged / removed)."""
+    src = result.source
+    out(f"{src.path}: {len(src.rows)} row(s), read as {src.encoding}")
+    for w in result.warnings:
+        out(f"WARNING: {w}")
+    for p in result.problems[:MAX_SHOWN]:
+        out(str(p))
+    if len(result.problems) > MAX_SHOWN:
+        out(f"… and {len(result.problems) - MAX_SHOWN} more error(s)")
+    plan = result.plan
+    if plan is None:
+        return
+    out(f"added: {len(plan.added)}")
+    for sid in plan.added:
+        out(f"  + {sid}")
+    out(f"changed: {len(plan.changed)}")
+    for sid, diff in plan.changed.items():
+        out(f"  ~ {sid}")
+        for f, old, new in diff:
+            out(f"      {f}: '{old}' -> '{new}'")
+    out(f"unchanged: {len(plan.unchanged)}")
+    out(f"removed: {len(plan.removed)}" + (f" (not in the file, kept: {len(plan.missing)})"
+                                           if plan.missing else ""))
+    for sid in plan.removed:
+        out(f"  - {sid}")
+
+
+def cmd_import(args) -> int:
+    from . import settings
+    from .admin import load_admin
+
+    layers = settings.path("LAYERS_DIR", args.layers_dir)
+    try:
+        result = run_import(args.file, args.layer, layers, load_admin(args.data_dir), crs=args.crs,
+                            dry_run=args.dry_run, skip_invalid=args.skip_invalid,
+                            reject_path=args.reject_file, remove_missing=args.remove_missing)
+    except ImportFailed as e:
+        print(f"error: {e}\nNothing was written.")
+        return 2
+    report(result, args.dry_run)
+    errors = len(result.problems)
+    if args.dry_run:
+        print(f"Dry run: nothing written ({errors} error(s)).")
+        return 1 if errors else 0
+    if result.reject_file:
+        print(f"{len(result.rejected)} row(s) rejected, saved to {result.reject_file}")
+    if errors and not result.reject_file:
+        print(f"Nothing written: {errors} error(s). Fix them and import again, "
+              "or use --skip-invalid to import the good rows.")
+        return 1
+    print(f"Wrote {layers / (args.layer + '.csv')} and logged the changes in {layers / CHANGES_FILE}."
+          if result.written else "No changes to write.")
+    return 0
+
+
+def register_cli(subparsers) -> None:
+    """Add ``geo-kttt import FILE --layer ID [--crs] [--dry-run] [--skip-invalid]``."""
+    p = subparsers.add_parser("import", help="import site updates from an officer's file into a layer")
+    p.add_argument("file", help=".xlsx, .csv, .geojson, .kml, .kmz, .shp/.zip/folder or .gpkg")
+    p.add_argument("--layer", required=True, help="layer id, e.g. solar_plants")
+    p.add_argument("--crs", help="CRS of the coordinates when the file does not say, e.g. EPSG:9208")
+    p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    p.add_argument("--skip-invalid", action="store_true",
+                   help="write the good rows; save bad ones to a reject file (CSV, UTF-8 BOM)")
+    p.add_argument("--reject-file", help="where to save rejected rows (default: FILE.rejects.csv)")
+    p.add_argument("--remove-missing", action="store_true",
+                   help="remove layer records that are not in the file (default: keep them)")
+    p.set_defaults(func=cmd_import)
