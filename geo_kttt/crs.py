@@ -41,6 +41,17 @@ def epsg_name(crs) -> str:
     return f"EPSG:{code}" if code else c.name
 
 
+def check(crs) -> str:
+    """Normalise a user-given CRS to 'EPSG:n' and make sure it converts; raises CrsProblem."""
+    try:
+        name = epsg_name(crs)
+    except Exception as e:  # pyproj raises CRSError with a long message
+        raise CrsProblem(f"unknown CRS '{crs}'; use e.g. EPSG:9208 (VN-2000 / TM-3 104-45), "
+                         "EPSG:3405 (VN-2000 / UTM 48N) or EPSG:4326 (WGS 84)") from e
+    transformer(name)
+    return name
+
+
 @lru_cache(maxsize=8)
 def transformer(crs: str) -> Transformer:
     """The transformer from ``crs`` to WGS 84 lon/lat; VN-2000 always through EPSG:6960.
@@ -119,11 +130,11 @@ def guess_projected(easting, northing, province) -> tuple[str, str]:
         counts[crs] = int(inside(lon, lat, province).sum())
     best = "EPSG:3405" if counts["EPSG:3405"] > counts["EPSG:9208"] else "EPSG:9208"
     reason = (f"{counts[best]} of {len(easting)} points fall in An Giang as {best} "
-              f"({VN2000[best]}), {counts[_other(best)]} as {_other(best)}")
+              f"({VN2000[best]}), {counts[other(best)]} as {other(best)}")
     return best, reason
 
 
-def _other(crs: str) -> str:
+def other(crs: str) -> str:
     return "EPSG:3405" if crs == "EPSG:9208" else "EPSG:9208"
 
 

@@ -55,7 +55,7 @@ def _key(name: str) -> str:
 def _alias_table() -> dict[str, str]:
     table = {}
     for f, (_t, _r, vi, en) in FIELDS.items():
-        for name in (f, vi, en):
+        for name in (f, f[:10], vi, en):  # f[:10]: Shapefile (DBF) field names are cut at 10
             table[_key(name)] = f
     for f, names in ALIASES.items():
         table.update({_key(n): f for n in names})
@@ -243,7 +243,7 @@ def coordinates(src: Source, crs: str | None, province, add, warn) -> tuple[list
             return [""] * n, [""] * n
         crs, why = crsmod.guess_projected(x[ok], y[ok], province)
         warn(f"{cols}: no CRS given; guessed {crs} ({crsmod.VN2000[crs]}): {why}. "
-             f"Pass --crs {crs} to confirm or --crs EPSG:3405/EPSG:9208 to override")
+             f"Pass --crs {crs} to confirm it, or --crs {crsmod.other(crs)} if the file is in the other grid")
     crs = crs or "EPSG:4326"
     if crsmod.epsg_name(crs) == "EPSG:4326":
         for i in np.flatnonzero(ok & _in(x, crsmod.LAT_RANGE) & _in(y, crsmod.LON_RANGE)):

@@ -97,6 +97,7 @@ def merge(existing: pd.DataFrame, records: dict, remove_missing: bool, warn):
     """Merge ``records`` {row index: record} into ``existing``; returns (frame, origin, plan).
 
     An empty cell in the file keeps the stored value. ``origin`` maps id -> row index.
+    ``warn(row index, message, is_error=False)`` receives the notes on matching.
     """
     old = {r["id"]: {c: r.get(c, "") for c in COLUMNS} for r in existing.to_dict("records")}
     by_name = {(fold(r["name_vi"]), r["commune_code"]): sid for sid, r in old.items()}
@@ -104,10 +105,15 @@ def merge(existing: pd.DataFrame, records: dict, remove_missing: bool, warn):
     for i, rec in records.items():
         sid = rec.get("id") or by_name.get((fold(rec.get("name_vi", "")), rec.get("commune_code", "")))
         if not rec.get("id"):
-            if not sid:
+            if sid:  # matched by folded name: keep the stored spelling
+                rec = {k: v for k, v in rec.items() if k != "name_vi"}
+            else:
                 sid = _new_id(rec.get("name_vi", ""), new)
             warn(i, f"no id; matched '{sid}' by name and commune" if sid in old
                  else f"no id; new id '{sid}' made from the name")
+        if sid in origin:
+            warn(i, f"describes the same site '{sid}' as another row of the file; merge the two rows", True)
+            continue
         base = new.get(sid, dict.fromkeys(COLUMNS, ""))
         new[sid] = {**base, **{k: v for k, v in rec.items() if v != ""}, "id": sid}
         origin[sid] = i
@@ -117,9 +123,12 @@ def merge(existing: pd.DataFrame, records: dict, remove_missing: bool, warn):
         for sid in plan.removed:
             del new[sid]
     for sid in sorted(origin):
-        diff = [(c, old[sid][c], new[sid][c]) for c in COLUMNS if sid in old and old[sid][c] != new[sid][c]]
-        (plan.changed.__setitem__(sid, diff) if diff else
-         (plan.added if sid not in old else plan.unchanged).append(sid))
+        if sid not in old:
+            plan.added.append(sid)
+        elif diff := [(c, old[sid][c], new[sid][c]) for c in COLUMNS if old[sid][c] != new[sid][c]]:
+            plan.changed[sid] = diff
+        else:
+            plan.unchanged.append(sid)
     frame = pd.DataFrame(list(new.values()), columns=COLUMNS).sort_values("id").reset_index(drop=True)
     return frame, origin, plan
 
@@ -202,7 +211,7 @@ def run_import(path, layer_id: str, layers_dir, admin, crs=None, dry_run=False, 
     layers_dir, path = Path(layers_dir), Path(path)
     try:
         catalog = load_catalog(layers_dir)
-        crs and crsmod.transformer(crsmod.epsg_name(crs) if ":" in str(crs) else crs)
+        crs = crsmod.check(crs) if crs else None
     except (CatalogError, crsmod.CrsProblem) as e:
         raise ImportFailed(str(e)) from e
     if layer_id not in catalog:
@@ -217,16 +226,19 @@ def run_import(path, layer_id: str, layers_dir, admin, crs=None, dry_run=False, 
     for _attempt in range(5):
         notes.clear()
         keep = {i: r for i, r in enumerate(checked.records) if i not in bad}
-        frame, origin, plan = merge(existing, keep, remove_missing, lambda i, m: notes.append((i, m)))
+        frame, origin, plan = merge(existing, keep, remove_missing,
+                                    lambda i, m, e=False: notes.append((i, m, e)))
         found = _validate(catalog[layer_id], frame, origin, src, admin, layer_path, other_ids)
         errors = [p for p in found if p.severity == "error"]
+        errors += [_problem(src, i, "", column_name(src, "name_vi"), m, "give each site one row and its id")
+                   for i, m, e in notes if e]
         problems += errors
         rows = {src.rownums.index(p.row) for p in errors if p.file == str(src.path)}
         if len(rows) < len(errors) or not errors or not skip_invalid:
             bad |= rows
             break
         bad |= rows
-    warnings += [f"row {src.rownums[i]}: {m}" for i, m in notes]
+    warnings += [f"row {src.rownums[i]}: {m}" for i, m, e in notes if not e]
     warnings += [str(p) for p in found if p.severity == "warning"]
     result = Result(src, problems, warnings, plan, sorted(src.rownums[i] for i in bad))
     if dry_run or (problems and not skip_invalid) or any(p.file != str(src.path) for p in problems):

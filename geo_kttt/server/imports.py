@@ -1,0 +1,74 @@
+"""The "what changed since <date>" page, read from the atlas's ``changes`` table.
+
+``geo-kttt import`` appends every added, changed and removed record to
+``layers/changes.csv``; the build copies it into the atlas as the ``changes`` table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, g, render_template, request
+
+from ..catalog import FIELDS
+from ..i18n import register, t
+from . import get_atlas
+
+bp = Blueprint("imports", __name__)
+DEFAULT_DAYS = 90
+ACTIONS = ("added", "changed", "removed")
+
+register({
+    "changes_title": {"vi": "Thay đổi từ ngày {date}", "en": "What changed since {date}"},
+    "changes_since": {"vi": "Từ ngày", "en": "Since"},
+    "changes_show": {"vi": "Xem", "en": "Show"},
+    "changes_none": {"vi": "Không có thay đổi nào từ ngày này.", "en": "No changes since this date."},
+    "changes_no_log": {"vi": "Atlas này chưa có nhật ký nhập dữ liệu (layers/changes.csv).",
+                       "en": "This atlas has no import log yet (layers/changes.csv)."},
+    "changes_bad_date": {"vi": "Ngày không hợp lệ; dùng dạng YYYY-MM-DD, ví dụ 2025-07-01.",
+                         "en": "Invalid date; use YYYY-MM-DD, e.g. 2025-07-01."},
+    "changes_summary": {"vi": "{added} thêm mới, {changed} thay đổi, {removed} xóa",
+                        "en": "{added} added, {changed} changed, {removed} removed"},
+    "col_date": {"vi": "Ngày", "en": "Date"}, "col_layer": {"vi": "Lớp", "en": "Layer"},
+    "col_id": {"vi": "Mã", "en": "ID"}, "col_action": {"vi": "Thao tác", "en": "Action"},
+    "col_field": {"vi": "Trường", "en": "Field"}, "col_old": {"vi": "Giá trị cũ", "en": "Old value"},
+    "col_new": {"vi": "Giá trị mới", "en": "New value"},
+    "col_source": {"vi": "Tệp nguồn", "en": "Source file"},
+    "action_added": {"vi": "Thêm mới", "en": "Added"}, "action_changed": {"vi": "Thay đổi", "en": "Changed"},
+    "action_removed": {"vi": "Xóa", "en": "Removed"},
+})
+
+
+def _since() -> dt.date:
+    raw = request.args.get("since", "").strip()
+    if not raw:
+        return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=DEFAULT_DAYS)
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        abort(400, t("changes_bad_date", g.lang))
+
+
+def changes_since(atlas, since: dt.date) -> list[dict] | None:
+    """Rows of the atlas's change log on or after ``since``, newest first; None without a log."""
+    df = atlas.table("changes")
+    if df is None:
+        return None
+    df = df[df["date"].astype(str) >= since.isoformat()]
+    df = df.iloc[::-1].sort_values("date", ascending=False, kind="stable")
+    return df.to_dict("records")
+
+
+@bp.get("/changes")
+def changes():
+    """What changed in the atlas since ``?since=YYYY-MM-DD`` (default: the last 90 days)."""
+    since, lang = _since(), g.lang
+    atlas = get_atlas()
+    rows = changes_since(atlas, since)
+    titles = {lid: layer.title[lang] for lid, layer in atlas.catalog.items()}
+    col = 2 if lang == "vi" else 3
+    labels = {f: spec[col] for f, spec in FIELDS.items()}
+    counts = {a: len({(r["layer"], r["id"]) for r in rows or [] if r["action"] == a}) for a in ACTIONS}
+    return render_template("imports_changes.html", rows=rows, since=since.isoformat(), titles=titles,
+                           labels=labels, counts=counts, t=lambda k, **kw: t(k, lang).format(**kw),
+                           lang=lang)
