@@ -41,6 +41,8 @@ ALIASES = {
     "sources": ["nguon", "nguon tin", "source"], "notes": ["ghi chu", "note"],
     "x": ["x", "toa do x", "x m", "easting"], "y": ["y", "toa do y", "y m", "northing"],
 }
+KML_COLUMNS = ["timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude", "visibility",
+               "drawOrder", "icon"]
 CODED = {"status": STATUSES, "location_precision": PRECISIONS}
 
 
@@ -119,11 +121,13 @@ def read_source(path: Path) -> Source:
 
 
 def _match(header: list[str]) -> dict[str, int]:
+    """field -> column index; a column named exactly like a field wins over an alias."""
     table, out = _alias_table(), {}
-    for i, h in enumerate(header):
-        f = table.get(_key(h))
-        if f and f not in out:
-            out[f] = i
+    for exact in (True, False):
+        for i, h in enumerate(header):
+            f = table.get(_key(h))
+            if f and f not in out and i not in out.values() and (_key(h) == _key(f)) == exact:
+                out[f] = i
     return out
 
 
@@ -140,8 +144,17 @@ def _table_source(path: Path, cells: list[list[str]], enc: str) -> Source:
 
 
 def _vector_source(path: Path) -> Source:
+    target = path
+    if path.suffix.lower() == ".kmz":  # through /vsizip/: GDAL's KMZ reader drops ExtendedData
+        with zipfile.ZipFile(path) as z:
+            kml = sorted((n for n in z.namelist() if n.lower().endswith(".kml")),
+                         key=lambda n: n.lower() != "doc.kml")
+        if not kml:
+            raise ImportFailed(f"{path}: the KMZ holds no .kml document. Fix: export it again from "
+                               "Google Earth or QGIS")
+        target = f"/vsizip/{path.resolve()}/{kml[0]}"
     try:
-        gdf = io.read_vector(path)
+        gdf = io.read_vector(target)
     except Exception as e:  # pyogrio/GDAL errors carry GDAL's text
         raise ImportFailed(f"{path}: cannot be read as a vector file ({e}). Fix: check the file "
                            "opens in QGIS; a Shapefile needs its .shp, .shx and .dbf together") from e
@@ -150,6 +163,10 @@ def _vector_source(path: Path) -> Source:
         raise ImportFailed(f"{path}: only point features can be imported, found "
                            f"{sorted(set(geoms.dropna().geom_type))}. Fix: export the sites as points")
     attrs = pd.DataFrame(gdf.drop(columns="geometry"))
+    if path.suffix.lower() in (".kml", ".kmz"):  # LIBKML: placemark id and styling columns
+        attrs = attrs.drop(columns=[c for c in KML_COLUMNS if c in attrs])
+        if "id2" in attrs:
+            attrs = attrs.drop(columns="id").rename(columns={"id2": "id"})
     header = [str(c) for c in attrs.columns]
     rows = [[_text(v) for v in r] for r in attrs.itertuples(index=False)]
     x = np.array([g.x if g is not None and not g.is_empty else np.nan for g in geoms])
@@ -160,7 +177,7 @@ def _vector_source(path: Path) -> Source:
 
 
 def _text(v) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
         return ""
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
