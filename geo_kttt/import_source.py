@@ -171,7 +171,8 @@ def _vector_source(path: Path) -> Source:
     rows = [[_text(v) for v in r] for r in attrs.itertuples(index=False)]
     x = np.array([g.x if g is not None and not g.is_empty else np.nan for g in geoms])
     y = np.array([g.y if g is not None and not g.is_empty else np.nan for g in geoms])
-    file_crs = crsmod.epsg_name(gdf.crs) if gdf.crs is not None else None
+    file_crs = None if gdf.crs is None else (
+        f"EPSG:{gdf.crs.to_epsg()}" if gdf.crs.to_epsg() else gdf.crs.to_wkt())
     return Source(path, header, rows, list(range(1, len(rows) + 1)), "vector", file_crs, (x, y),
                   _match(header))
 
@@ -232,26 +233,25 @@ def _numbers(src: Source, f: str, add) -> np.ndarray:
 
 
 def coordinates(src: Source, crs: str | None, province, add, warn) -> tuple[list, list]:
-    """Read, classify and convert the coordinates of every row to WGS 84 text lon/lat."""
+    """Read, classify and convert the coordinates of every row to WGS 84 text lon/lat.
+
+    ``add(row index, column, message, fix)`` receives row errors, ``warn(text)`` file warnings.
+    """
     n = len(src.rows)
-    if src.xy is not None:
-        x, y, named, cols = src.xy[0], src.xy[1], "geometry", "geometry"
-        crs = crs or src.crs
-    elif {"lon", "lat"} <= set(src.colmap) or {"x", "y"} <= set(src.colmap):
-        a, b = ("lon", "lat") if "lon" in src.colmap else ("x", "y")
-        x, y, named = _numbers(src, a, add), _numbers(src, b, add), a + b
-        cols = f"{column_name(src, a)}/{column_name(src, b)}"
-    else:
+    raw = _raw_xy(src, add)
+    if raw is None:
         return [""] * n, [""] * n
+    x, y, cols = raw
+    crs = crs or src.crs
     ok = np.isfinite(x) & np.isfinite(y)
     kind = crsmod.kind_of(x[ok], y[ok])
-    if kind == "northing-easting" or (crs and crsmod.epsg_name(crs) in ("EPSG:9208", "EPSG:3405")
-                                      and kind != "metres" and np.median(x[ok]) > np.median(y[ok])):
+    if kind == "northing-easting" or (crs in ("EPSG:9208", "EPSG:3405") and kind != "metres"
+                                      and np.median(x[ok]) > np.median(y[ok])):
         warn(f"{cols}: the first column holds northings (X = north, as in Vietnamese survey practice); "
              "read as X = northing, Y = easting")
         x, y, kind = y, x, "metres"
     if crs is None and kind == "metres":
-        if named == "lonlat":
+        if "lon" in src.colmap:
             for i in np.flatnonzero(ok):
                 add(i, cols, f"({src.rows[i][src.colmap['lon']]}, {src.rows[i][src.colmap['lat']]}) "
                     "are metres (VN-2000 easting/northing), not degrees",
@@ -261,8 +261,24 @@ def coordinates(src: Source, crs: str | None, province, add, warn) -> tuple[list
         crs, why = crsmod.guess_projected(x[ok], y[ok], province)
         warn(f"{cols}: no CRS given; guessed {crs} ({crsmod.VN2000[crs]}): {why}. "
              f"Pass --crs {crs} to confirm it, or --crs {crsmod.other(crs)} if the file is in the other grid")
-    crs = crs or "EPSG:4326"
-    if crsmod.epsg_name(crs) == "EPSG:4326":
+    return _convert(x, y, ok, crs or "EPSG:4326", cols, province, add)
+
+
+def _raw_xy(src: Source, add):
+    """(x, y, column label) from the geometry or the lon/lat or X/Y columns; None without any."""
+    if src.xy is not None:
+        return src.xy[0], src.xy[1], "geometry"
+    for a, b in (("lon", "lat"), ("x", "y")):
+        if {a, b} <= set(src.colmap):
+            return (_numbers(src, a, add), _numbers(src, b, add),
+                    f"{column_name(src, a)}/{column_name(src, b)}")
+    return None
+
+
+def _convert(x, y, ok, crs: str, cols: str, province, add) -> tuple[list, list]:
+    """Swapped-degree check, conversion to WGS 84, and the province check (distance in km)."""
+    n = len(x)
+    if crs == "EPSG:4326":
         for i in np.flatnonzero(ok & _in(x, crsmod.LAT_RANGE) & _in(y, crsmod.LON_RANGE)):
             add(i, cols, f"longitude and latitude look swapped (lon {x[i]:g}, lat {y[i]:g})",
                 "put the ~105 value in the longitude column and the ~10.5 value in latitude")

@@ -222,22 +222,8 @@ def run_import(path, layer_id: str, layers_dir, admin, crs=None, dry_run=False, 
     existing = io.read_layer_file(layer_path) if layer_path.is_file() else pd.DataFrame(columns=COLUMNS)
     other_ids = _other_ids(layers_dir, catalog, layer_id)
     problems, bad = list(checked.problems), set(checked.bad)
-    notes = []
-    for _attempt in range(5):
-        notes.clear()
-        keep = {i: r for i, r in enumerate(checked.records) if i not in bad}
-        frame, origin, plan = merge(existing, keep, remove_missing,
-                                    lambda i, m, e=False: notes.append((i, m, e)))
-        found = _validate(catalog[layer_id], frame, origin, src, admin, layer_path, other_ids)
-        errors = [p for p in found if p.severity == "error"]
-        errors += [_problem(src, i, "", column_name(src, "name_vi"), m, "give each site one row and its id")
-                   for i, m, e in notes if e]
-        problems += errors
-        rows = {src.rownums.index(p.row) for p in errors if p.file == str(src.path)}
-        if len(rows) < len(errors) or not errors or not skip_invalid:
-            bad |= rows
-            break
-        bad |= rows
+    ctx = (catalog[layer_id], existing, src, admin, layer_path, other_ids, remove_missing)
+    frame, plan, found, notes = _settle(ctx, checked.records, problems, bad, skip_invalid)
     warnings += [f"row {src.rownums[i]}: {m}" for i, m, e in notes if not e]
     warnings += [str(p) for p in found if p.severity == "warning"]
     result = Result(src, problems, warnings, plan, sorted(src.rownums[i] for i in bad))
@@ -252,6 +238,30 @@ def run_import(path, layer_id: str, layers_dir, admin, crs=None, dry_run=False, 
         _log_changes(layers_dir, layer_id, plan, existing, frame, path.name, today)
         result.written = True
     return result
+
+
+def _settle(ctx, records, problems, bad, skip_invalid):
+    """Merge and validate; with skip_invalid drop failing rows until the rest passes.
+
+    Appends to ``problems`` and ``bad`` in place; returns (frame, plan, last problems, notes).
+    """
+    layer, existing, src, admin, layer_path, other_ids, remove_missing = ctx
+    notes, index = [], {n: i for i, n in enumerate(src.rownums)}
+    for _attempt in range(5):
+        notes.clear()
+        keep = {i: r for i, r in enumerate(records) if i not in bad}
+        frame, origin, plan = merge(existing, keep, remove_missing,
+                                    lambda i, m, e=False: notes.append((i, m, e)))
+        found = _validate(layer, frame, origin, src, admin, layer_path, other_ids)
+        errors = [p for p in found if p.severity == "error"]
+        errors += [_problem(src, i, "", column_name(src, "name_vi"), m, "give each site one row and its id")
+                   for i, m, e in notes if e]
+        problems += errors
+        rows = {index[p.row] for p in errors if p.file == str(src.path)}
+        bad |= rows
+        if len(rows) < len(errors) or not errors or not skip_invalid:
+            break
+    return frame, plan, found, notes
 
 
 def _other_ids(layers_dir: Path, catalog, layer_id: str) -> dict:
