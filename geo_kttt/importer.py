@@ -326,12 +326,16 @@ def report(result: Result, dry_run: bool, out=print) -> None:
     for sid, diff in plan.changed.items():
         out(f"  ~ {sid}")
         for f, old, new in diff:
-            out(f"      {f}: '{old}' -> '{new}'")
+            out(f"      {f}: '{_short(old)}' -> '{_short(new)}'")
     out(f"unchanged: {len(plan.unchanged)}")
     out(f"removed: {len(plan.removed)}" + (f" (not in the file, kept: {len(plan.missing)})"
                                            if plan.missing else ""))
     for sid in plan.removed:
         out(f"  - {sid}")
+
+
+def _short(text: str, width: int = 100) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def cmd_import(args) -> int:
