@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import crs as crsmod
-from . import io, settings
+from . import io
 from .catalog import FIELDS, PRECISIONS, STATUSES, Layer
 from .encodings import EncodingProblem, read_text_rows, read_xlsx_rows
 from .text import fold, nfc
@@ -89,7 +89,10 @@ def _check_zip(path: Path) -> None:
         raise ImportFailed(f"{path}: '{bad}' inside the archive is damaged. Fix: copy the file again")
 
 
-def read_source(path: Path) -> Source:
+MAX_MB = 50.0  # default size limit; `geo-kttt import --max-mb` raises it
+
+
+def read_source(path: Path, max_mb: float = MAX_MB) -> Source:
     """Read any supported file into a :class:`Source` with its columns matched to fields.
 
     Raises
@@ -100,11 +103,11 @@ def read_source(path: Path) -> Source:
     path = Path(path)
     if not path.exists():
         raise ImportFailed(f"{path}: no such file or folder")
-    limit = float(settings.get("IMPORT_MAX_MB"))
+    limit = float(max_mb)
     size = (sum(p.stat().st_size for p in path.iterdir()) if path.is_dir() else path.stat().st_size)
     if size > limit * 1e6:
         raise ImportFailed(f"{path}: {size / 1e6:.1f} MB is larger than the import limit of {limit:g} MB. "
-                           "Fix: split the file, or raise GEO_KTTT_IMPORT_MAX_MB")
+                           "Fix: split the file, or raise the limit with --max-mb")
     ext = path.suffix.lower()
     if ext in (".xlsx", ".xlsm", ".zip", ".kmz"):
         _check_zip(path)

@@ -21,7 +21,7 @@ from . import crs as crsmod
 from . import io
 from .catalog import COLUMNS, FIELDS, CatalogError, Layer, load_catalog
 from .encodings import legacy_encoding, legacy_hint
-from .import_source import ImportFailed, Source, column_name, coordinates, normalise, read_source
+from .import_source import MAX_MB, ImportFailed, Source, column_name, coordinates, normalise, read_source
 from .text import fold, safe_cell, slug
 from .validate import Problem, validate_layer
 
@@ -178,7 +178,8 @@ class Result:
 
 
 def run_import(path, layer_id: str, layers_dir, admin, crs=None, dry_run=False, skip_invalid=False,
-               reject_path=None, remove_missing=False, today: str | None = None) -> Result:
+               reject_path=None, remove_missing=False, today: str | None = None,
+               max_mb: float = MAX_MB) -> Result:
     """Import ``path`` into layer ``layer_id`` of ``layers_dir``.
 
     Parameters
@@ -198,6 +199,8 @@ def run_import(path, layer_id: str, layers_dir, admin, crs=None, dry_run=False, 
         Remove layer records that are not in the file (default: keep them).
     today : str, optional
         Date for the changelog (ISO); defaults to today's UTC date.
+    max_mb : float
+        Largest file accepted, in MB.
 
     Returns
     -------
@@ -216,7 +219,7 @@ def run_import(path, layer_id: str, layers_dir, admin, crs=None, dry_run=False, 
         raise ImportFailed(str(e)) from e
     if layer_id not in catalog:
         raise ImportFailed(f"unknown layer '{layer_id}'; use one of {', '.join(catalog)}")
-    src = read_source(path)
+    src = read_source(path, max_mb)
     checked, warnings = check_rows(src, catalog[layer_id], admin.province, crs)
     layer_path = layers_dir / f"{layer_id}.csv"
     existing = io.read_layer_file(layer_path) if layer_path.is_file() else pd.DataFrame(columns=COLUMNS)
@@ -346,7 +349,8 @@ def cmd_import(args) -> int:
     try:
         result = run_import(args.file, args.layer, layers, load_admin(args.data_dir), crs=args.crs,
                             dry_run=args.dry_run, skip_invalid=args.skip_invalid,
-                            reject_path=args.reject_file, remove_missing=args.remove_missing)
+                            reject_path=args.reject_file, remove_missing=args.remove_missing,
+                            max_mb=args.max_mb)
     except ImportFailed as e:
         print(f"error: {e}\nNothing was written.")
         return 2
@@ -378,4 +382,6 @@ def register_cli(subparsers) -> None:
     p.add_argument("--reject-file", help="where to save rejected rows (default: FILE.rejects.csv)")
     p.add_argument("--remove-missing", action="store_true",
                    help="remove layer records that are not in the file (default: keep them)")
+    p.add_argument("--max-mb", type=float, default=MAX_MB,
+                   help=f"largest file accepted, in MB (default {MAX_MB:g})")
     p.set_defaults(func=cmd_import)

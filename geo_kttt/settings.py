@@ -19,7 +19,6 @@ SETTINGS = {
     "LANG": ("vi", "Default interface language: vi or en."),
     "HOST": ("127.0.0.1", "Address `geo-kttt serve` listens on."),
     "PORT": ("8050", "Port `geo-kttt serve` listens on."),
-    "IMPORT_MAX_MB": ("50", "Largest file `geo-kttt import` accepts, in MB."),
 }
 
 

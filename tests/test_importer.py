@@ -162,10 +162,9 @@ def test_large_file(tmp_path, layers, admin):
     assert snapshot(layers) == before
 
 
-def test_size_limit(monkeypatch, layers, admin):
-    monkeypatch.setenv("GEO_KTTT_IMPORT_MAX_MB", "0.0001")
+def test_size_limit(layers, admin):
     with pytest.raises(ImportFailed, match="larger than the import limit"):
-        imp(CORPUS / "utf8_bom.csv", layers, admin)
+        imp(CORPUS / "utf8_bom.csv", layers, admin, max_mb=0.0001)
 
 
 # --- good files ----------------------------------------------------------------------------------
