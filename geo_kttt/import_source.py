@@ -18,7 +18,7 @@ import pandas as pd
 from . import crs as crsmod
 from . import io
 from .catalog import FIELDS, PRECISIONS, STATUSES, Layer
-from .encodings import EncodingProblem, read_text_rows, read_xlsx_rows
+from .encodings import EncodingProblem, legacy_encoding, legacy_hint, read_text_rows, read_xlsx_rows
 from .text import fold, nfc
 from .validate import PROVINCE_TOLERANCE_M
 
@@ -137,6 +137,10 @@ def _match(header: list[str]) -> dict[str, int]:
 def _table_source(path: Path, cells: list[list[str]], enc: str) -> Source:
     h = next((n for n, row in enumerate(cells[:10]) if len(_match(row)) >= 2), None)
     if h is None:
+        legacy = next((enc for row in cells[:10] for c in row if (enc := legacy_encoding(c))), None)
+        if legacy:
+            raise ImportFailed(f"{path}: the column names look like {legacy} text, not Unicode. "
+                               f"Fix: {legacy_hint(legacy)}")
         raise ImportFailed(f"{path}: no header row found in the first 10 rows. Fix: put column names "
                            "such as 'Mã', 'Tên', 'Kinh độ', 'Vĩ độ' (or id, name_vi, lon, lat) in one row")
     header = cells[h]

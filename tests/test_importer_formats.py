@@ -11,6 +11,7 @@ import pytest
 
 from geo_kttt import cli, io
 from geo_kttt.crs import to_wgs84
+from geo_kttt.import_source import ImportFailed
 from geo_kttt.importer import run_import
 from geo_kttt.store import build, open_atlas
 
@@ -126,3 +127,36 @@ def test_changes_table_and_page(tmp_path, layers, admin):
 def test_page_without_log(client):
     page = client.get("/changes?lang=en")
     assert page.status_code == 200 and "no import log yet" in page.get_data(as_text=True)
+
+
+def test_title_row_above_header(tmp_path, layers, admin):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["DANH SÁCH NHÀ MÁY ĐIỆN MẶT TRỜI (cập nhật)"])
+    wb.active.append([])
+    wb.active.append(["Mã", "Công suất (MWp)", "Năm"])
+    wb.active.append(["solar-van-giao-2", 50.0, 2020])
+    path = tmp_path / "titled.xlsx"
+    wb.save(path)
+    result = run_import(path, "solar_plants", layers, admin, dry_run=True)
+    assert result.plan.changed == {"solar-van-giao-2": [("year", "", "2020")]}
+    assert any("Công suất (MWp)" in w for w in result.warnings)  # not a known name: listed
+
+
+def test_shapefile_without_prj_in_vn2000(tmp_path, layers, admin):
+    folder = tmp_path / "noprj"
+    folder.mkdir()
+    io.write_vector(_points("EPSG:9208").rename(columns=lambda c: c[:10]), folder / "sites.shp")
+    (folder / "sites.prj").unlink()
+    result = run_import(folder, "solar_plants", layers, admin)
+    assert any("guessed EPSG:9208" in w for w in result.warnings) and result.written
+    rec = io.read_layer_file(layers / "solar_plants.csv").set_index("id").loc["test-solar-1"]
+    assert abs(float(rec.lon) - LON) < 1e-5 and abs(float(rec.lat) - LAT) < 1e-5
+
+
+def test_legacy_header(tmp_path, layers, admin):
+    path = tmp_path / "tcvn3_header.csv"
+    path.write_bytes("Tªn c¬ së,Tr¹ng th¸i\nNhµ m¸y,planned\n".encode("cp1252"))
+    with pytest.raises(ImportFailed, match="column names look like TCVN3"):
+        run_import(path, "solar_plants", layers, admin)
