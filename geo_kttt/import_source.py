@@ -24,8 +24,6 @@ from .validate import PROVINCE_TOLERANCE_M
 
 TABLE_EXT = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm"}
 VECTOR_EXT = {".geojson", ".json", ".kml", ".kmz", ".shp", ".zip", ".gpkg"}
-CHANGES_FILE = "changes.csv"
-CHANGE_COLUMNS = ["date", "layer", "id", "action", "field", "old", "new", "source"]
 ALIASES = {
     "id": ["ma", "ma so", "ma co so", "ma dinh danh", "site id"],
     "name_vi": ["ten", "ten co so", "ten du an", "name", "ten tieng viet"],
@@ -76,6 +74,7 @@ class Source:
     crs: str | None = None
     xy: tuple | None = None  # geometry x, y arrays for vector files
     colmap: dict = field(default_factory=dict)  # field -> column index
+    notes: list = field(default_factory=list)  # warnings from reading
 
 
 def _check_zip(path: Path) -> None:
@@ -119,6 +118,9 @@ def read_source(path: Path, max_mb: float = MAX_MB) -> Source:
             return _vector_source(path)
     except EncodingProblem as e:
         raise ImportFailed(str(e)) from e
+    if ext == ".xls":
+        raise ImportFailed(f"{path}: the old Excel 97-2003 format is not read. Fix: open it in Excel or "
+                           "LibreOffice and save it as .xlsx (Excel Workbook)")
     raise ImportFailed(f"{path}: unknown file type '{ext}'; use .xlsx, .csv, .geojson, .kml, .kmz, "
                        ".shp (or a zipped Shapefile / its folder) or .gpkg")
 
@@ -137,7 +139,7 @@ def _match(header: list[str]) -> dict[str, int]:
 def _table_source(path: Path, cells: list[list[str]], enc: str) -> Source:
     h = next((n for n, row in enumerate(cells[:10]) if len(_match(row)) >= 2), None)
     if h is None:
-        legacy = next((enc for row in cells[:10] for c in row if (enc := legacy_encoding(c))), None)
+        legacy = next((found for row in cells[:10] for c in row if (found := legacy_encoding(c))), None)
         if legacy:
             raise ImportFailed(f"{path}: the column names look like {legacy} text, not Unicode. "
                                f"Fix: {legacy_hint(legacy)}")
@@ -160,9 +162,13 @@ def _vector_source(path: Path) -> Source:
             raise ImportFailed(f"{path}: the KMZ holds no .kml document. Fix: export it again from "
                                "Google Earth or QGIS")
         target = f"/vsizip/{path.resolve()}/{kml[0]}"
+    notes = []
     try:
         gdf = io.read_vector(target)
-    except Exception as e:  # pyogrio/GDAL errors carry GDAL's text
+        if _utf8_as_latin1(gdf):  # a Shapefile without .cpg holding UTF-8 text
+            gdf = io.read_vector(target, encoding="utf-8")
+            notes.append("the attribute table does not declare its encoding (no .cpg); read as UTF-8")
+    except (OSError, ValueError, RuntimeError) as e:  # pyogrio/GDAL errors carry GDAL's text
         raise ImportFailed(f"{path}: cannot be read as a vector file ({e}). Fix: check the file "
                            "opens in QGIS; a Shapefile needs its .shp, .shx and .dbf together") from e
     geoms = gdf.geometry
@@ -181,7 +187,12 @@ def _vector_source(path: Path) -> Source:
     file_crs = None if gdf.crs is None else (
         f"EPSG:{gdf.crs.to_epsg()}" if gdf.crs.to_epsg() else gdf.crs.to_wkt())
     return Source(path, header, rows, list(range(1, len(rows) + 1)), "vector", file_crs, (x, y),
-                  _match(header))
+                  _match(header), notes)
+
+
+def _utf8_as_latin1(gdf) -> bool:
+    return any(isinstance(v, str) and legacy_encoding(v) == "UTF-8 read as Windows-1252"
+               for col in gdf.columns if col != gdf.geometry.name for v in gdf[col].head(50))
 
 
 def _text(v) -> str:

@@ -45,7 +45,7 @@ def _problem(src, i, sid, column, msg, fix, severity="error") -> Problem:
 
 def check_rows(src: Source, layer: Layer, province, crs: str | None = None) -> tuple[Checked, list[str]]:
     """Per-cell and per-row checks that need the import file itself; returns (Checked, warnings)."""
-    problems, bad, warnings = [], set(), []
+    problems, bad, warnings = [], set(), list(src.notes)
 
     def add(i, column, msg, fix):
         sid = src.rows[i][src.colmap["id"]] if "id" in src.colmap else ""

@@ -160,3 +160,12 @@ def test_legacy_header(tmp_path, layers, admin):
     path.write_bytes("Tªn c¬ së,Tr¹ng th¸i\nNhµ m¸y,planned\n".encode("cp1252"))
     with pytest.raises(ImportFailed, match="column names look like TCVN3"):
         run_import(path, "solar_plants", layers, admin)
+
+
+def test_shapefile_without_cpg_read_as_utf8(tmp_path, layers, admin):
+    folder = _shapefile_folder(tmp_path)
+    (folder / "sites.cpg").unlink()
+    result = run_import(folder, "solar_plants", layers, admin)
+    assert any("no .cpg" in w for w in result.warnings) and not result.problems
+    assert io.read_layer_file(layers / "solar_plants.csv").set_index("id").name_vi["test-solar-1"] == \
+        RECORD["name_vi"]
