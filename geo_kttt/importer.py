@@ -228,7 +228,7 @@ def run_import(path, layer_id: str, layers_dir, admin, crs=None, dry_run=False, 
     ctx = (catalog[layer_id], existing, src, admin, layer_path, other_ids, remove_missing)
     frame, plan, found, notes = _settle(ctx, checked.records, problems, bad, skip_invalid)
     warnings += [f"row {src.rownums[i]}: {m}" for i, m, e in notes if not e]
-    warnings += [str(p) for p in found if p.severity == "warning"]
+    warnings += [str(p) for p in found if p.severity == "warning" and p.file == str(src.path)]
     result = Result(src, problems, warnings, plan, sorted(src.rownums[i] for i in bad))
     if dry_run or (problems and not skip_invalid) or any(p.file != str(src.path) for p in problems):
         return result

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyproj import Proj
 
 from geo_kttt import crs as crsmod
@@ -20,6 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "import"
 NAME = "Nhà máy điện mặt trời Thử nghiệm"
 LON, LAT = 105.01313, 10.47517  # xã An Hảo reference point, as in make_corpus.py
+VI_WORDS = ("Nhà máy điện mặt trời Thử nghiệm Việt Nam Châu Đốc Long Xuyên Tịnh Biên Tri Tôn "
+            "Chợ Mới Phú Tân Thoại Sơn Ấp An Thạnh Ủy ban nhân dân tỉnh xử lý chất thải rắn "
+            "khu liên hợp bãi chôn lấp lò đốt cá tra rơm rạ phụ phẩm tuần hoàn Ơn Ưu thuở "
+            "quê tuân mùa Nguyễn Trương Huỳnh Đặng Bùi Đỗ Hồ Ngô Dương Lý ưu tiên, (2025) "
+            "hợp tác xã Ô Môn Ốc Eo Óc Eo Ỷ Lan Ỹ").split()
 
 
 def snapshot(d: Path) -> dict:
@@ -242,3 +249,21 @@ def test_id_used_in_another_layer(layers, admin, tmp_path):
     src.write_text(text.replace("test-solar-1", "waste-an-cu-landfill"), encoding="utf-8")
     result = imp(src, layers, admin)
     assert any("already used in layer waste_facilities" in p.message for p in result.problems)
+
+
+def test_vn2000_degrees_with_crs(layers, admin, tmp_path):
+    src = tmp_path / "vn2000_deg.csv"
+    text = (CORPUS / "utf8_bom.csv").read_text(encoding="utf-8-sig")
+    src.write_text(text, encoding="utf-8")
+    imp(src, layers, admin, crs="EPSG:4756")
+    rec = io.read_layer_file(layers / "solar_plants.csv").set_index("id").loc["test-solar-1"]
+    shift_m = np.hypot((float(rec.lon) - LON) * 109_500, (float(rec.lat) - LAT) * 110_600)
+    assert 150 < shift_m < 300  # VN-2000 and WGS 84 degrees differ by ~225 m here
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(VI_WORDS), min_size=1, max_size=12))
+def test_vietnamese_unicode_is_never_taken_for_a_legacy_font(words):
+    text = " ".join(words)
+    assert legacy_encoding(text) is None
+    assert legacy_encoding(text.upper()) is None
