@@ -301,6 +301,10 @@ def _convert(x, y, ok, crs: str, cols: str, province, add) -> tuple[list, list]:
             add(i, cols, f"longitude and latitude look swapped (lon {x[i]:g}, lat {y[i]:g})",
                 "put the ~105 value in the longitude column and the ~10.5 value in latitude")
             ok[i] = False
+        for i in np.flatnonzero(ok & ((np.abs(x) > 180) | (np.abs(y) > 90))):
+            add(i, cols, f"({x[i]:g}, {y[i]:g}) are not degrees while the rest of the file is",
+                "give every row in the same coordinate system (degrees, or VN-2000 metres with --crs)")
+            ok[i] = False
     lon, lat = np.full(n, np.nan), np.full(n, np.nan)
     if ok.any():
         lon[ok], lat[ok] = crsmod.to_wgs84(x[ok], y[ok], crs)

@@ -267,3 +267,14 @@ def test_vietnamese_unicode_is_never_taken_for_a_legacy_font(words):
     text = " ".join(words)
     assert legacy_encoding(text) is None
     assert legacy_encoding(text.upper()) is None
+
+
+def test_mixed_degrees_and_metres(layers, admin, tmp_path):
+    src = tmp_path / "mixed_units.csv"
+    lines = (CORPUS / "utf8_bom.csv").read_text(encoding="utf-8-sig").splitlines()
+    odd = lines[1].replace("test-solar-1", "test-solar-2").replace(str(LON), "528607.9").replace(
+        str(LAT), "1158420.7")
+    src.write_text("\n".join([*lines, lines[1].replace("test-solar-1", "test-solar-3"), odd]) + "\n",
+                   encoding="utf-8")
+    result = imp(src, layers, admin)
+    assert [(p.row, "are not degrees" in p.message) for p in result.problems] == [(4, True)]
