@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
@@ -47,6 +49,9 @@ class CoverageLayer(MacroElement):
 
 
 def _geojson(gdf) -> dict:
+    """GeoJSON of a metric frame, in EPSG:4326 with coordinates rounded to 1e-5° (about 1 m)."""
+    gdf = gdf.to_crs(4326)
+    gdf["geometry"] = shapely.transform(gdf.geometry.values, lambda xy: np.round(xy, 5))
     return json.loads(gdf.to_json(na="null", drop_id=True))
 
 
@@ -61,16 +66,17 @@ def units_geojson(cov, lang: str) -> dict:
     u["note"] = u.nearest_precision.map(lambda p: DISTANCE_NOTES.get(p, ("", ""))[i])
     for col in ("nearest", "nearest_km", "served_by", "area_within_radius", "district_name"):
         u[col] = u.code.map(table[col])
-    return _geojson(u.drop(columns="nearest_precision").to_crs(4326))
+    return _geojson(u.drop(columns="nearest_precision"))
 
 
 def areas_geojson(cov, lang: str) -> dict:
     """Service areas (radius circles or declared areas) in EPSG:4326."""
     a = cov.service_areas[cov.service_areas.geometry.notna()].copy()
     a["name"] = a["name_vi"] if lang == "vi" else a["name_en"]
-    a["basis"] = a.basis.map(lambda b: BASIS["declared" if b == "declared" else "radius"][0 if lang == "vi" else 1])
+    i = 0 if lang == "vi" else 1
+    a["basis"] = a.basis.map(lambda b: BASIS["declared" if b == "declared" else "radius"][i])
     a["geometry"] = a.geometry.simplify(SIMPLIFY_M)
-    return _geojson(a[["id", "name", "kind", "radius_km", "basis", "geometry"]].to_crs(4326))
+    return _geojson(a[["id", "name", "kind", "radius_km", "basis", "geometry"]])
 
 
 def coverage_map(cov, atlas, lang: str = "vi", tiles=None, attribution=None):

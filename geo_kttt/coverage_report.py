@@ -66,7 +66,7 @@ def _count(n, vague, lang) -> str:
 def _unit_note(r, level: str, lang: str) -> str:
     notes = [SHAPE_NOTES[k][_i(lang)] for k in str(r.shape_note or "").split(";") if k]
     if level != "district":
-        notes.append(UNKNOWN_CAPACITY[_i(lang)])
+        pass
     elif r.capacity_per_1000 is None or r.capacity_per_1000 != r.capacity_per_1000:
         notes.append("công suất hoặc dân số chưa rõ" if lang == "vi" else "capacity or population unknown")
     elif r.capacity_sites_known < r.facilities_in_unit:
@@ -119,6 +119,9 @@ def summary_lines(cov, lang: str = "vi") -> list[str]:
              (f"Cấp: {level}; {bad}/{n} đơn vị chưa được phục vụ" if i == 0 else
               f"Level: {level}; {bad} of {n} units unserved")]
     lines += [note[lang] for note in cov.notes]
+    if cov.level != "district":
+        lines.append(("Công suất/1.000 dân: " if i == 0 else "Capacity per 1,000 inhabitants: ")
+                     + UNKNOWN_CAPACITY[i] + ".")
     lines.append("Khoảng cách đo bằng mét theo VN-2000 / TM-3 104-45 (EPSG:9208), từ điểm tham chiếu "
                  "của đơn vị." if i == 0 else "Distances measured in metres in VN-2000 / TM-3 104-45 "
                  "(EPSG:9208), from each unit's reference point.")

@@ -76,7 +76,13 @@
         state.byCode[f.properties.code] = layer;
       }
     }).addTo(map);
-    if (units.getLayers().length) map.fitBounds(units.getBounds(), {padding: [8, 8]});
+    if (units.getLayers().length) {
+      map.whenReady(function () {
+        map.invalidateSize();
+        map.options.zoomSnap = 0.25;  // the province fills the frame instead of a third of it
+        map.fitBounds(units.getBounds(), {padding: [8, 8]});
+      });
+    }
     legend(map, S);
     state.map = map;
     state.units = units;
