@@ -1,6 +1,7 @@
 """Coverage on a synthetic province with hand-computed distances (see coverage_fixture)."""
 
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -111,3 +112,11 @@ def test_bad_arguments_say_what_to_use():
         compute(frames(), statuses=("pilot",))
     with pytest.raises(ValueError, match="unknown layer"):
         compute(frames(), layer="nope")
+
+
+def test_docs_radius_table_matches_the_code():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "coverage.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\S+) \| (\S+) \| ([\d.]+) \|$", doc, re.M)
+    assert {(layer, kind): float(km) for layer, kind, km in rows} == DEFAULT_RADII_KM
