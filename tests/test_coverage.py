@@ -9,7 +9,7 @@ from coverage_fixture import SITES, frames
 
 from geo_kttt.coverage import DEFAULT_RADII_KM, compute, parse_serves, radius_km
 from geo_kttt.coverage_checks import data_checks
-from geo_kttt.coverage_report import rows
+from geo_kttt.coverage_report import rows, summary_lines
 
 # Distances worked out by hand from the positions in coverage_fixture (metres).
 HAND = {"90001": ("f1", 3000.0), "90002": ("f1", math.hypot(10000, 3000)),
@@ -78,9 +78,11 @@ def test_capacity_per_1000_only_at_district_level():
     assert d.loc["901", "capacity_t_day"] == 100 and d.loc["901", "population"] == 50000
     assert d.loc["901", "capacity_per_1000"] == pytest.approx(100 / 50000 * 1000)
     assert pd.isna(d.loc["902", "capacity_per_1000"])  # no population
-    c = rows(compute(frames(), by="commune"), "en")
-    assert (c.capacity_per_1000.isna()).all()
-    assert c.unit_note.str.contains("unknown (population known only per district)", regex=False).all()
+    cov = compute(frames(), by="commune")
+    assert rows(cov, "en").capacity_per_1000.isna().all()
+    unknown = "Capacity per 1,000 inhabitants: unknown (population known only per district)."
+    assert unknown in summary_lines(cov, "en")
+    assert unknown not in summary_lines(compute(frames(), by="district"), "en")
 
 
 def test_new_communes_through_the_crosswalk():
