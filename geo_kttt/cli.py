@@ -94,7 +94,9 @@ def cmd_summary(args) -> int:
         line = f"  {r['label_en']}: located {r['located']} of {r['reported_count']} reported"
         if r["unit"]:
             line += f"; {r['located_capacity'] or 0:g} of {r['reported_capacity']:g} {r['unit']}"
-        line += f" ({r['verified']} verified; status {', '.join(r['located_status'])})"
+        where = ", ".join(f"{n} at {p} level" if p in ("commune", "district") else f"{n} {p}"
+                          for p, n in r["precision"].items())
+        line += f" ({r['verified']} verified; {where}; status {', '.join(r['located_status'])})"
         print(line)
     return 0
 

@@ -103,6 +103,7 @@ def reconcile(atlas) -> list[dict]:
             out.append({"layer": lid, "label_vi": rep.label["vi"], "label_en": rep.label["en"],
                         "reported_count": rep.count, "located": int(len(part)),
                         "verified": int(part.verified.sum()),
+                        "precision": {k: int(v) for k, v in part.location_precision.value_counts().items()},
                         "reported_capacity": rep.capacity, "located_capacity": cap.get("min"),
                         "unit": rep.unit, "status": rep.status,
                         "located_status": sorted(set(part.status)), "source": rep.source})
