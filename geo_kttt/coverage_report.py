@@ -119,6 +119,7 @@ def summary_lines(cov, lang: str = "vi") -> list[str]:
              (f"Cấp: {level}; {bad}/{n} đơn vị chưa được phục vụ" if i == 0 else
               f"Level: {level}; {bad} of {n} units unserved")]
     lines += [note[lang] for note in cov.notes]
+    lines += pilot_lines(cov, lang)
     if cov.level != "district":
         lines.append(("Công suất/1.000 dân: " if i == 0 else "Capacity per 1,000 inhabitants: ")
                      + UNKNOWN_CAPACITY[i] + ".")
@@ -126,6 +127,27 @@ def summary_lines(cov, lang: str = "vi") -> list[str]:
                  "của đơn vị." if i == 0 else "Distances measured in metres in VN-2000 / TM-3 104-45 "
                  "(EPSG:9208), from each unit's reference point.")
     return lines
+
+
+def pilot_lines(cov, lang: str = "vi") -> list[str]:
+    """Where sorting pilots are located; at district level, which districts have none located."""
+    u = cov.units
+    if "sorting_pilots" not in u:
+        return []
+    i = _i(lang)
+    have = ", ".join(u.loc[u.sorting_pilots > 0, "name"]) or "-"
+    if cov.level == "district":
+        none = ", ".join(u.loc[u.sorting_pilots == 0, "name"]) or "-"
+        return [("Huyện có thí điểm phân loại rác: " if i == 0 else
+                 "Districts with a sorting pilot: ") + have,
+                ("Huyện chưa có thí điểm nào được định vị: " if i == 0 else
+                 "Districts with no sorting pilot located: ") + none]
+    vague = sorted(set(u.loc[u.sorting_pilots_district_only > 0, "district_name"].dropna()))
+    line = ("Đơn vị có thí điểm phân loại rác: " if i == 0 else "Units with a sorting pilot: ") + have
+    if vague:
+        line += ("; thêm thí điểm chỉ biết cấp huyện tại: " if i == 0 else
+                 "; more pilots known only to district level in: ") + ", ".join(vague)
+    return [line]
 
 
 def to_csv(cov, lang: str = "vi") -> bytes:

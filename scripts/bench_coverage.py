@@ -4,8 +4,8 @@
 For each point: the nearest facility and its distance in metres (EPSG:9208, shapely
 STRtree.query_nearest), served when within the radius of any facility (one nearest query
 per distinct radius), and the commune it falls in (point-in-polygon, geopandas.sjoin).
-Then households and unserved households
-per commune. A naive per-point Python loop on a sample gives the baseline ratio.
+Then households and unserved households per commune. A naive per-point Python loop on a
+sample gives the baseline ratio.
 
 Usage: scripts/bench_coverage.py [--points 1000000] [--sample 2000] [--atlas build/atlas.gpkg]
 The points are synthetic (uniform inside the province); they are not real households.
@@ -91,6 +91,22 @@ def naive(points, fac, communes):
     return out
 
 
+def report(a, n_fac, n_com, t_vec, base, t_naive, same, served, codes) -> None:
+    per_point_naive = t_naive / a.sample
+    print(f"points: {a.points:,} synthetic households; facilities: {n_fac} (every layer); "
+          f"communes: {n_com} polygons; CRS {METRIC_CRS}")
+    print(f"vectorised (STRtree.query_nearest + sjoin within + groupby): {t_vec:.2f} s "
+          f"({t_vec / a.points * 1e6:.2f} µs/point); target <= 10 s: {'met' if t_vec <= 10 else 'NOT met'}")
+    print(f"peak RSS: {peak_mb():.0f} MB (before the run: {base:.0f} MB)")
+    print(f"naive per-point loop on {a.sample:,} points: {t_naive:.2f} s "
+          f"({per_point_naive * 1e6:.0f} µs/point; {per_point_naive * a.points:.0f} s projected "
+          f"for {a.points:,})")
+    print(f"speed-up vectorised vs naive: {per_point_naive * a.points / t_vec:.0f}x; "
+          f"results agree on the sample: {same}")
+    print(f"unserved households: {int((~served).sum()):,} of {a.points:,}; "
+          f"outside every commune polygon: {int(np.sum(codes != codes)):,}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--points", type=int, default=1_000_000)
@@ -118,19 +134,7 @@ def main(argv=None) -> int:
     same = all(abs(d - dist[i]) < 1e-6 and s == served[i]
                and (c == codes[i] or (c is None and codes[i] != codes[i]))
                for i, (d, s, c) in enumerate(slow))
-    per_point_naive = t_naive / a.sample
-    print(f"points: {a.points:,} synthetic households; facilities: {len(fac)} (every layer); "
-          f"communes: {len(communes)} polygons; CRS {METRIC_CRS}")
-    print(f"vectorised (STRtree.query_nearest + sjoin within + groupby): {t_vec:.2f} s "
-          f"({t_vec / a.points * 1e6:.2f} µs/point); target <= 10 s: {'met' if t_vec <= 10 else 'NOT met'}")
-    print(f"peak RSS: {peak_mb():.0f} MB (before the run: {base:.0f} MB)")
-    print(f"naive per-point loop on {a.sample:,} points: {t_naive:.2f} s "
-          f"({per_point_naive * 1e6:.0f} µs/point; {per_point_naive * a.points:.0f} s projected "
-          f"for {a.points:,})")
-    print(f"speed-up vectorised vs naive: {per_point_naive * a.points / t_vec:.0f}x; "
-          f"results agree on the sample: {same}")
-    print(f"unserved households: {int((~served).sum()):,} of {a.points:,}; "
-          f"outside every commune polygon: {int(np.sum(codes != codes)):,}")
+    report(a, len(fac), len(communes), t_vec, base, t_naive, same, served, codes)
     return 0 if same else 1
 
 

@@ -122,3 +122,13 @@ def test_docs_radius_table_matches_the_code():
     doc = (Path(__file__).resolve().parents[1] / "docs" / "coverage.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| (\S+) \| (\S+) \| ([\d.]+) \|$", doc, re.M)
     assert {(layer, kind): float(km) for layer, kind, km in rows} == DEFAULT_RADII_KM
+
+
+def test_sorting_pilot_lines_name_units_with_and_without_pilots():
+    pilot = [("p1", "Thí điểm", "community", "pilot", "90002", "commune", (15000, 10000), "", "s", None)]
+    f = frames(SITES + pilot)
+    f.sites.loc[f.sites.id == "p1", "layer"] = "sorting_pilots"
+    lines = summary_lines(compute(f, by="district"), "en")
+    assert "Districts with a sorting pilot: Huyện Một" in lines
+    assert "Districts with no sorting pilot located: Huyện Hai" in lines
+    assert "Units with a sorting pilot: Xã 90002" in summary_lines(compute(f, by="commune"), "en")
