@@ -31,7 +31,12 @@ DEFAULT_RADII_KM = {
     ("sorting_pilots", "*"): 5.0,
     ("*", "*"): 20.0,
 }
-DEFAULT_STATUSES = ("operating",)
+DEFAULT_STATUSES = ("operating", "pilot")  # those the layer uses; "pilot" counts as running
+
+
+def default_statuses(layer) -> list[str]:
+    """The statuses counted when none are given: running ones (operating, pilot) of ``layer``."""
+    return [s for s in DEFAULT_STATUSES if s in layer.statuses] or list(layer.statuses[:1])
 CIRCLE_SEGMENTS = 64  # quarter-circle segments of a buffer: area error below 0.01 %
 
 
@@ -119,7 +124,7 @@ def _declared(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> list[lis
     for f in facilities[facilities.serves.map(bool)].itertuples():
         codes = set(f.serves)
         for i, (members, dcode) in enumerate(zip(units.members, units.district_code, strict=True)):
-            if dcode in codes or all(c in codes or d in codes for c, d in members):
+            if dcode in codes or (members and all(c in codes or d in codes for c, d in members)):
                 out[i].append(f.id)
     return out
 
@@ -190,7 +195,7 @@ def assess(units: gpd.GeoDataFrame, fac: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def compute(frames, layer: str = "waste_facilities", by: str = "commune",
-            statuses=DEFAULT_STATUSES, radius: float | None = None,
+            statuses=None, radius: float | None = None,
             radii: dict | None = None) -> Coverage:
     """Coverage of ``by`` units by the facilities of ``layer``.
 
@@ -202,8 +207,8 @@ def compute(frames, layer: str = "waste_facilities", by: str = "commune",
         Layer id of the facilities, e.g. ``"waste_facilities"``.
     by : {"commune", "district", "new-commune"}
         Without commune polygons the analysis runs at district level and says so in ``notes``.
-    statuses : sequence of str
-        Facility statuses counted (default operating only).
+    statuses : sequence of str, optional
+        Facility statuses counted (default: :func:`default_statuses`, operating and pilot).
     radius : float, optional
         Service radius in km for every facility type (overrides the defaults).
     radii : dict, optional
@@ -220,6 +225,7 @@ def compute(frames, layer: str = "waste_facilities", by: str = "commune",
         raise ValueError(f"--by must be one of {', '.join(LEVELS)}, not '{by}'")
     if layer not in frames.catalog:
         raise ValueError(f"unknown layer '{layer}'; layers: {', '.join(frames.catalog)}")
+    statuses = list(statuses or default_statuses(frames.catalog[layer]))
     bad = [s for s in statuses if s not in frames.catalog[layer].statuses]
     if bad:
         raise ValueError(f"status {bad} is not used by layer '{layer}'; "
@@ -258,8 +264,8 @@ class AtlasFrames:
                    new_communes=atlas.table("new_communes"))
 
 
-__all__ = ["AtlasFrames", "Coverage", "DEFAULT_RADII_KM", "compute", "nearest", "parse_serves",
-           "radius_km", "select_facilities", "unit_members", "register_cli"]
+__all__ = ["AtlasFrames", "Coverage", "DEFAULT_RADII_KM", "compute", "default_statuses", "nearest",
+           "parse_serves", "radius_km", "select_facilities", "unit_members", "register_cli"]
 
 
 def register_cli(subparsers) -> None:

@@ -31,7 +31,7 @@ def cmd_coverage(args) -> int:
 
     lang = args.lang or settings.get("LANG")
     frames = AtlasFrames.of(open_atlas(_paths(args)[1]))
-    statuses = [s.strip() for s in args.status.split(",") if s.strip()]
+    statuses = [s.strip() for s in (args.status or "").split(",") if s.strip()] or None
     try:
         cov = compute(frames, args.layer, args.by, statuses, args.radius_km, _radii(args.radius))
     except ValueError as e:
@@ -60,8 +60,8 @@ def register(subparsers) -> None:
     c.add_argument("--radius-km", type=float, help="one service radius for every facility kind")
     c.add_argument("--radius", action="append", metavar="KIND=KM",
                    help="service radius for one kind, e.g. landfill=15 (repeatable)")
-    c.add_argument("--status", default="operating",
-                   help="statuses counted, comma-separated, e.g. operating,under_construction,planned")
+    c.add_argument("--status", help="statuses counted, comma-separated, e.g. "
+                   "operating,under_construction,planned (default: operating and pilot)")
     c.add_argument("--by", choices=LEVELS, default="commune")
     c.add_argument("--format", choices=["table", "csv", "json"], default="table")
     c.add_argument("--lang", choices=["vi", "en"], help="language of the table and CSV (GEO_KTTT_LANG)")

@@ -89,3 +89,12 @@ def test_cli_rejects_a_bad_status_and_radius(capsys, atlas_path):
     assert "use planned" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="KIND=KM"):
         main(["--atlas", str(atlas_path), "coverage", "--radius", "landfill"])
+
+
+def test_default_statuses_count_running_sites_of_the_layer(atlas):
+    waste = compute(atlas, "waste_facilities", "district")
+    assert waste.statuses == ("operating",)
+    pilots = compute(atlas, "sorting_pilots", "district")
+    assert pilots.statuses == ("operating", "pilot")
+    running = atlas.sites("sorting_pilots").status.isin(["operating", "pilot"]).sum()
+    assert len(pilots.facilities) == running > 0

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 
 from .. import assets
 from ..catalog import PRECISIONS, STATUSES
-from ..coverage import DEFAULT_RADII_KM, DEFAULT_STATUSES, AtlasFrames, compute, radius_km
+from ..coverage import DEFAULT_RADII_KM, AtlasFrames, compute, default_statuses, radius_km
 from ..coverage_checks import data_checks, district_layer_states, layer_completeness
 from ..coverage_map import coverage_map
 from ..coverage_report import HEADERS, rows, summary_lines, to_csv, to_xlsx
@@ -79,8 +79,7 @@ def _params(atlas):
     if by not in LEVELS:
         abort(400, f"by: unknown {by!r}; allowed: {', '.join(LEVELS)}")
     statuses = [s for v in request.args.getlist("status") for s in v.split(",") if s.strip()]
-    statuses = statuses or [s for s in DEFAULT_STATUSES if s in atlas.catalog[layer].statuses] \
-        or list(atlas.catalog[layer].statuses[:1])
+    statuses = statuses or default_statuses(atlas.catalog[layer])
     bad = [s for s in statuses if s not in atlas.catalog[layer].statuses]
     if bad:
         abort(400, f"status: {bad} not used by {layer}; allowed: {', '.join(atlas.catalog[layer].statuses)}")

@@ -123,6 +123,13 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("table[data-cov-sortable]").forEach(sortable);
+    /* Another layer has other statuses: let the server use that layer's defaults. */
+    var layerSelect = document.querySelector(".coverage select[name=layer]");
+    if (layerSelect) {
+      layerSelect.addEventListener("change", function () {
+        document.querySelectorAll(".coverage input[name=status]").forEach(function (i) { i.disabled = true; });
+      });
+    }
     document.querySelectorAll("button[data-show-unit]").forEach(function (b) {
       b.addEventListener("click", function () { show(b.getAttribute("data-show-unit")); });
     });
