@@ -132,3 +132,27 @@ def test_browser_renders_map_table_and_popup(live_server, atlas):
         page.screenshot(path=str(ARTIFACTS / "coverage-popup.png"))
         browser.close()
     assert errors == []
+
+
+def test_without_commune_polygons_the_page_runs_at_district_level(data_dir, tmp_path, capsys):
+    from geo_kttt.admin import load_admin
+    from geo_kttt.cli import main
+    from geo_kttt.coverage_units import FALLBACK_NOTE
+    from geo_kttt.server import create_app
+
+    root = tmp_path / "data"
+    (root / "boundaries").mkdir(parents=True)
+    for f in (data_dir / "boundaries").iterdir():
+        if "communes_c2008" not in f.name and "official" not in f.name:
+            (root / "boundaries" / f.name).symlink_to(f)
+    (root / "research").symlink_to(data_dir / "research")
+    admin = load_admin(root)
+    assert admin.communes is None
+    dest = tmp_path / "atlas.gpkg"
+    build(LAYERS, admin, dest)
+    html = create_app({"TESTING": True, "ATLAS": str(dest), "TILE_URL": "none"}).test_client() \
+        .get("/coverage?by=commune").get_data(as_text=True)
+    assert FALLBACK_NOTE["vi"] in html
+    assert len(re.findall(r'<tr data-code="', html)) == len(admin.districts)
+    assert main(["--atlas", str(dest), "coverage", "--by", "new-commune", "--lang", "en"]) == 0
+    assert capsys.readouterr().out.splitlines()[2] == FALLBACK_NOTE["en"]
