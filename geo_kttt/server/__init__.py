@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib
 import secrets
+from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, g, jsonify, render_template, request, url_for
 
 from .. import settings
-from ..i18n import LANGS
+from ..i18n import LANGS, register
+from ..i18n import t as translate
 from ..store import open_atlas
 
 # Blueprint modules of this package, registered when present: each defines ``bp``.
@@ -42,7 +44,74 @@ def create_app(test_config: dict | None = None) -> Flask:
         g.lang = lang
         g.csp_nonce = secrets.token_urlsafe(16)
 
+    _install_web(app)
     return app
+
+
+register({
+    "data_date": {"vi": "Số liệu đến ngày", "en": "Data as of"},
+    "basemap": {"vi": "Nền bản đồ", "en": "Basemap"},
+    "error": {"vi": "Lỗi", "en": "Error"},
+    "back_to_map": {"vi": "Về bản đồ", "en": "Back to the map"},
+})
+
+
+def _tile_source(tile_url: str | None) -> str:
+    """The CSP source of the configured tile server ('' in the no-basemap mode)."""
+    if not tile_url or tile_url.lower() == "none":
+        return ""
+    parts = urlsplit(tile_url.replace("{s}", "*"))
+    return f" {parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def _install_web(app: Flask) -> None:
+    """Jinja globals (t, lang_url, lurl, atlas_meta), the CSP header and the 400/404 pages."""
+    app.jinja_env.globals["t"] = lambda key: translate(key, g.get("lang", app.config["LANG"]))
+
+    def lang_url(lang: str) -> str:
+        """This page in ``lang``, keeping the other query parameters."""
+        args = request.args.to_dict(flat=False)
+        args["lang"] = lang
+        return url_for(request.endpoint or "pages.index", **(request.view_args or {}), **args)
+
+    def lurl(endpoint: str, **values) -> str:
+        """url_for that keeps the current language."""
+        if g.get("lang") and g.lang != app.config["LANG"]:
+            values.setdefault("lang", g.lang)
+        return url_for(endpoint, **values)
+
+    app.jinja_env.globals.update(lang_url=lang_url, lurl=lurl,
+                                 has_endpoint=lambda e: e in app.view_functions)
+
+    @app.context_processor
+    def _atlas_meta():
+        try:
+            meta = get_atlas().metadata
+        except Exception:  # noqa: BLE001 - error pages must render without an atlas
+            meta = {}
+        return {"atlas_meta": meta}
+
+    @app.after_request
+    def _csp(resp):
+        nonce = g.get("csp_nonce", "")
+        tiles = _tile_source(app.config.get("TILE_URL"))
+        resp.headers.setdefault("Content-Security-Policy", (
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
+            f"img-src 'self' data:{tiles}; connect-src 'self'; font-src 'self'; object-src 'none'; "
+            "base-uri 'self'; form-action 'self'; frame-ancestors 'self'"))
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
+
+    def _error(e):
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+            return jsonify({"status": e.code, "error": e.name, "message": e.description}), e.code
+        if "lang" not in g:
+            g.lang = app.config["LANG"]
+        return render_template("error.html", code=e.code, message=e.description), e.code
+
+    app.register_error_handler(400, _error)
+    app.register_error_handler(404, _error)
 
 
 def get_atlas():
@@ -51,3 +120,26 @@ def get_atlas():
     if "geo_kttt_atlas" not in ext:
         ext["geo_kttt_atlas"] = open_atlas(current_app.config["ATLAS"])
     return ext["geo_kttt_atlas"]
+
+
+def cmd_serve(args) -> int:
+    """Serve the atlas with waitress (a production WSGI server)."""
+    import waitress
+
+    app = create_app({"ATLAS": args.database or args.atlas or settings.get("DATABASE_URL")
+                      or settings.get("ATLAS")} if (args.atlas or args.database) else None)
+    with app.app_context():
+        get_atlas()  # fail early, with the message of AtlasMissing, when nothing is built
+    host, port = args.host or settings.get("HOST"), int(args.port or settings.get("PORT"))
+    print(f"Serving the atlas on http://{host}:{port}/ (Ctrl+C to stop)")
+    waitress.serve(app, host=host, port=port, threads=int(args.threads))
+    return 0
+
+
+def register_cli(subparsers) -> None:
+    """Add `geo-kttt serve` to the command line."""
+    p = subparsers.add_parser("serve", help="serve the web atlas (waitress)")
+    p.add_argument("--host", help="address to listen on (GEO_KTTT_HOST, default 127.0.0.1)")
+    p.add_argument("--port", help="port (GEO_KTTT_PORT, default 8050)")
+    p.add_argument("--threads", default=4, help="worker threads (default 4)")
+    p.set_defaults(func=cmd_serve)

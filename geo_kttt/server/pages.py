@@ -1,0 +1,231 @@
+"""The map page, search, GeoJSON endpoints, the new-commune view and the local vendor assets."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+
+from .. import assets
+from ..catalog import STATUSES
+from ..i18n import register, t
+from ..mapdata import (
+    FilterError,
+    Filters,
+    filter_sites,
+    metric_options,
+    parse_filters,
+    site_detail,
+    sites_geojson,
+)
+from ..maps import IMPRECISE, build_map
+from ..search import search
+from . import get_atlas
+
+bp = Blueprint("pages", __name__)
+
+# Extra top-bar links shown when their endpoint exists: (endpoint, i18n key). Other
+# blueprints append to this list (see docs/web.md).
+NAV_EXTRA: list[tuple[str, str]] = []
+
+register({
+    "nav": {"vi": "Điều hướng", "en": "Navigation"},
+    "nav_map": {"vi": "Bản đồ", "en": "Map"},
+    "nav_districts": {"vi": "Các huyện", "en": "Districts"},
+    "nav_new_communes": {"vi": "Xã mới 2025", "en": "2025 communes"},
+    "search": {"vi": "Tìm kiếm", "en": "Search"},
+    "search_placeholder": {"vi": "Tìm cơ sở, huyện, xã…", "en": "Find a site, district, commune…"},
+    "search_results": {"vi": "Kết quả tìm kiếm", "en": "Search results"},
+    "no_results": {"vi": "Không có kết quả.", "en": "No results."},
+    "language": {"vi": "Ngôn ngữ", "en": "Language"},
+    "filters": {"vi": "Lớp và bộ lọc", "en": "Layers and filters"},
+    "layers": {"vi": "Lớp dữ liệu", "en": "Layers"},
+    "status": {"vi": "Tình trạng", "en": "Status"},
+    "all": {"vi": "Tất cả", "en": "All"},
+    "all_districts": {"vi": "Toàn tỉnh", "en": "Whole province"},
+    "verified_only": {"vi": "Chỉ số liệu đã kiểm chứng", "en": "Verified figures only"},
+    "choropleth": {"vi": "Tô màu huyện theo", "en": "Shade districts by"},
+    "none": {"vi": "Không", "en": "None"},
+    "apply": {"vi": "Áp dụng", "en": "Apply"},
+    "summary": {"vi": "Tóm tắt", "en": "Summary"},
+    "capacity": {"vi": "Công suất/quy mô", "en": "Capacity"},
+    "verified_share": {"vi": "Đã kiểm chứng", "en": "Verified"},
+    "imprecise_share": {"vi": "Vị trí cấp xã/huyện", "en": "Commune/district-level positions"},
+    "kind_site": {"vi": "Cơ sở", "en": "Site"},
+    "kind_district": {"vi": "Huyện (trước 2025)", "en": "District (pre-2025)"},
+    "kind_commune": {"vi": "Xã (trước 2025)", "en": "Commune (pre-2025)"},
+    "kind_new_commune": {"vi": "Xã/phường 2025", "en": "2025 commune"},
+    "new_communes_title": {"vi": "Xã, phường sau sắp xếp 2025 (phần An Giang cũ)",
+                           "en": "Communes after the 2025 reform (former An Giang part)"},
+    "new_communes_caveat": {
+        "vi": "Các cơ sở được gán xã mới qua bảng chuyển đổi từ mã xã cũ. Xã cũ bị chia cho nhiều xã "
+              "mới (đánh dấu ⚠) không gán được nếu chưa có vị trí chính xác; cơ sở chỉ biết cấp huyện "
+              "cũng vậy.",
+        "en": "Sites are assigned to the new communes through the crosswalk of old commune codes. "
+              "An old commune split between several new ones (marked ⚠) cannot be assigned without an "
+              "exact position; neither can sites known only to district level."},
+    "unassigned_sites": {"vi": "cơ sở chưa xác định được xã mới.",
+                         "en": "sites cannot be placed in a new commune."},
+    "missing_shapes": {"vi": "xã mới chưa có ranh giới nên không vẽ trên bản đồ.",
+                       "en": "new communes have no boundary yet and are not drawn."},
+    "code": {"vi": "Mã", "en": "Code"},
+    "new_commune": {"vi": "Xã/phường mới", "en": "New commune"},
+    "old_units": {"vi": "Gồm các xã cũ", "en": "Formed from"},
+    "sites": {"vi": "Số cơ sở", "en": "Sites"},
+    "split": {"vi": "bị chia", "en": "split"},
+    "split_help": {"vi": "Xã cũ này được chia cho nhiều xã mới.",
+                   "en": "This old commune was divided between several new ones."},
+    "not_determined": {"vi": "Chưa xác định", "en": "Not determined"},
+    "province_total": {"vi": "Toàn tỉnh (cũ)", "en": "Province (former) total"},
+})
+
+
+@bp.app_context_processor
+def _nav():
+    return {"nav_extra": NAV_EXTRA}
+
+
+def _filters(atlas) -> Filters:
+    try:
+        return parse_filters(request.args, atlas)
+    except FilterError as e:
+        abort(400, str(e))
+
+
+def _focus(atlas, value: str) -> dict | None:
+    """``site:<layer>/<id>``, ``district:<code>``, ``commune:<code>``, ``new_commune:<code>``."""
+    if not value:
+        return None
+    kind, _, ref = value.partition(":")
+    if kind == "site":
+        layer, _, site_id = ref.partition("/")
+        if site_detail(atlas, layer, site_id) is None:
+            abort(404, f"focus: no site {ref}")
+        return {"layer": layer, "id": site_id}
+    hit = next((r for r in search(atlas, ref, limit=50) if r["kind"] == kind and r["id"] == ref), None)
+    if hit is None or not hit.get("bbox"):
+        abort(400 if kind not in ("district", "commune", "new_commune") else 404,
+              f"focus: use site:<layer>/<id>, district:<code>, commune:<code> or new_commune:<code>; "
+              f"nothing found for {value!r}")
+    return {"bbox": hit["bbox"]}
+
+
+def panel_summary(sites, lang: str) -> dict:
+    """Counts by status, capacity totals per unit and shares, for the side panel."""
+    n = len(sites)
+    caps = sites[sites.capacity.notna() & sites.capacity_unit.astype(bool)]
+    capacity = [(unit, f"{v:,.1f}".rstrip("0").rstrip("."))
+                for unit, v in caps.groupby("capacity_unit")["capacity"].sum().items()]
+    return {"total": n,
+            "by_status": [(STATUSES[k][lang], int(v)) for k, v in sites.status.value_counts().items()],
+            "capacity": capacity,
+            "verified": f"{sites.verified.mean():.0%}" if n else "–",
+            "imprecise": f"{sites.location_precision.isin(IMPRECISE).mean():.0%}" if n else "–"}
+
+
+def _site_url() -> str:
+    return url_for("pages.api_site", layer="LAYER", site_id="SITE").replace("LAYER", "{layer}") \
+        .replace("SITE", "{id}")
+
+
+@bp.get("/")
+def index():
+    """The map page: layers, filters, summary, legend; sites load from the GeoJSON endpoint."""
+    atlas = get_atlas()
+    filters = _filters(atlas)
+    metric = request.args.get("metric", "").strip() or None
+    if metric and metric not in dict(metric_options(atlas, g.lang)):
+        abort(400, f"metric: unknown {metric!r}; allowed: {', '.join(dict(metric_options(atlas, g.lang)))}")
+    focus = _focus(atlas, request.args.get("focus", "").strip())
+    query = {k: v for k, v in filters.query().items() if k != "layers"}
+    m = build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
+                  attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
+                  sites_url=url_for("pages.api_sites", **query), site_url=_site_url(),
+                  metric=metric, focus=focus, fit=filters.district)
+    parts = assets.components(m)
+    visible = list(filters.layers if filters.layers is not None else atlas.catalog)
+    sites = filter_sites(atlas.sites(), filters, with_layers=False)
+    counts = sites.layer.value_counts().to_dict()
+    layers = [{"id": lid, "title": layer.title[g.lang], "color": layer.color, "icon": layer.icon,
+               "count": counts.get(lid, 0)} for lid, layer in atlas.catalog.items()]
+    districts = list(zip(atlas.districts().code, atlas.districts().full_name, strict=True))
+    return render_template(
+        "map.html", map=parts, layers=layers, visible=visible, filters=filters, metric=metric,
+        statuses=[(k, v[g.lang]) for k, v in STATUSES.items()], districts=districts,
+        metrics=metric_options(atlas, g.lang), district_name=dict(districts).get(filters.district),
+        summary=panel_summary(sites[sites.layer.isin(visible)], g.lang))
+
+
+@bp.get("/api/sites.geojson")
+def api_sites():
+    """The filtered sites as GeoJSON (brief properties; popups come from api_site)."""
+    atlas = get_atlas()
+    body = sites_geojson(atlas, _filters(atlas))
+    return Response(body, mimetype="application/geo+json")
+
+
+@bp.get("/api/sites/<layer>/<site_id>")
+def api_site(layer, site_id):
+    """One site with every popup field, as a GeoJSON Feature."""
+    feature = site_detail(get_atlas(), layer, site_id)
+    if feature is None:
+        abort(404, f"no site {site_id} in layer {layer}")
+    return Response(_json(feature), mimetype="application/geo+json")
+
+
+def _json(obj) -> str:
+    import json
+
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False)
+
+
+@bp.get("/api/search")
+def api_search():
+    """Search sites, districts and communes without diacritics: ?q=chau doc."""
+    q = request.args.get("q", "")
+    if len(q) > 200:
+        abort(400, "q: at most 200 characters")
+    results = search(get_atlas(), q)
+    for r in results:
+        r["kind_label"] = t(f"kind_{r['kind']}", g.lang)
+    return jsonify({"query": q, "results": results})
+
+
+@bp.get("/search")
+def search_page():
+    """Search results as a page (works without JavaScript)."""
+    q = request.args.get("q", "")
+    if len(q) > 200:
+        abort(400, "q: at most 200 characters")
+    results = search(get_atlas(), q, limit=100)
+    return render_template("search.html", q=q, results=results)
+
+
+@bp.get("/vendor/<package>/<path:filename>")
+def vendor(package, filename):
+    """Pinned front-end packages from web/node_modules (Leaflet and its plugins)."""
+    if package not in assets.VENDOR_PACKAGES:
+        abort(404, f"no vendored package {package}")
+    return send_from_directory(assets.NODE_MODULES / package, filename, max_age=86400)
+
+
+@bp.get("/new-communes")
+def new_communes():
+    """The 2025 communes through the crosswalk, with a caveat where an old commune was split."""
+    from ..newcommunes import new_commune_view
+
+    atlas = get_atlas()
+    view = new_commune_view(atlas, g.lang)
+    m = build_map(atlas, g.lang, tiles=current_app.config["TILE_URL"],
+                  attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
+                  sites_url=url_for("pages.api_sites"), site_url=_site_url(), units=view["geojson"])
+    return render_template("new_communes.html", map=assets.components(m), view=view)
