@@ -23,7 +23,7 @@ from .validate import ValidationFailed, validate_all
 
 SITE_COLUMNS = ["layer"] + COLUMNS + ["position_source"]
 TABLES = ("districts", "communes", "commune_points", "new_communes", "crosswalk",
-          "indicators", "errata", "catalog", "metadata", "changes")
+          "indicators", "errata", "catalog", "metadata", "changes", "context")
 
 
 class AtlasMissing(FileNotFoundError):
@@ -62,6 +62,8 @@ def assemble(layers_dir: Path, admin: AdminUnits):
     if admin.communes is not None:
         tables["communes"] = admin.communes
     tables["commune_points"] = admin.commune_points
+    if admin.context is not None:  # neighbours and border, for locator maps
+        tables["context"] = admin.context
     tables["new_communes"] = admin.new_communes
     tables["crosswalk"] = admin.crosswalk
     tables["indicators"] = io.read_table(Path(layers_dir) / "indicators.csv")
