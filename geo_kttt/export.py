@@ -187,7 +187,8 @@ def describe(atlas, sel: Selection, lang: str) -> str:
     if sel.statuses:
         parts.append(f"{t('export_status', lang)}: {', '.join(STATUSES[s][lang] for s in sel.statuses)}")
     if sel.verified is not None:
-        parts.append(f"{t('export_verified', lang)}: {t('export_yes' if sel.verified else 'export_no', lang)}")
+        yes = t("export_yes" if sel.verified else "export_no", lang)
+        parts.append(f"{t('export_verified', lang)}: {yes}")
     if sel.bbox:
         parts.append(f"{t('export_bbox', lang)}: " + ", ".join(f"{v:.4f}" for v in sel.bbox))
     return "; ".join(parts) or t("export_no_filter", lang)

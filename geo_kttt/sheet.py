@@ -17,23 +17,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
+from matplotlib import patheffects
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from shapely.geometry import box
 
-matplotlib.use("Agg")
-
-from matplotlib import patheffects  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-from shapely.geometry import box  # noqa: E402
-
-from . import io  # noqa: E402
-from .export import (  # noqa: E402
-    IMPRECISE, SHEET_LANGS, Selection, describe, extent_districts, precision_note, scope_name,
+from . import io
+from .export import (
+    IMPRECISE,
+    SHEET_LANGS,
+    Selection,
+    describe,
+    extent_districts,
+    precision_note,
+    scope_name,
     select_sites,
 )
-from .i18n import register, t  # noqa: E402
-from .sheet_parts import draw_locator, draw_table, words  # noqa: E402
-from .sites import METRIC_CRS  # noqa: E402
+from .i18n import register, t
+from .sheet_parts import draw_locator, draw_table, words
+from .sites import METRIC_CRS
 
 PAPER = {"A4": (8.27, 11.69), "A3": (11.69, 16.54)}
 FONT = "DejaVu Sans"
