@@ -1,0 +1,135 @@
+"""Export endpoints: map sheets, standalone HTML, data files and investor packs.
+
+Every endpoint reads the current selection from the query string (``layers``,
+``district``, ``bbox``, ``status``, ``verified``; see docs/exports.md), writes the file
+into a temporary folder and returns it with an ASCII file name and its content type.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, abort, g, render_template, request, send_file
+
+from ..downloads import FORMATS
+from ..export import ExportError, file_stem, selection_from_query
+from ..i18n import register, t
+from . import get_atlas
+
+bp = Blueprint("exports", __name__, url_prefix="/export")
+
+register({
+    "export_title": {"vi": "Xuất bản đồ và dữ liệu", "en": "Export maps and data"},
+    "export_sheet": {"vi": "Bản đồ in", "en": "Map sheet"},
+    "export_paper": {"vi": "Khổ giấy", "en": "Paper"},
+    "export_orientation": {"vi": "Hướng", "en": "Orientation"},
+    "export_landscape": {"vi": "Ngang", "en": "Landscape"},
+    "export_portrait": {"vi": "Dọc", "en": "Portrait"},
+    "export_sheet_lang": {"vi": "Ngôn ngữ bản đồ", "en": "Sheet language"},
+    "export_both": {"vi": "Việt + Anh", "en": "Vietnamese + English"},
+    "export_html": {"vi": "Bản đồ HTML (xem ngoại tuyến)", "en": "HTML map (works offline)"},
+    "export_data": {"vi": "Dữ liệu", "en": "Data"},
+    "export_pack": {"vi": "Bộ tài liệu nhà đầu tư (zip)", "en": "Investor pack (zip)"},
+    "export_scope_note": {"vi": "Xuất theo phạm vi và bộ lọc đang chọn trên bản đồ.",
+                          "en": "Exports follow the extent and filters chosen on the map."},
+})
+SHEET_FORMATS = {"pdf": "application/pdf", "png": "image/png"}
+DATA_LABELS = {"gpkg": "GeoPackage", "geojson": "GeoJSON", "shp": "Shapefile (zip)",
+               "kml": "KML (Google Earth)", "csv": "CSV (Excel)", "xlsx": "XLSX (Excel)"}
+
+
+FILTER_KEYS = ("layers", "district", "bbox", "status", "verified")
+
+
+@bp.app_context_processor
+def _template_helpers():
+    """``export_t`` and the panel's data for templates that include export_panel.html."""
+    return {"export_t": lambda key: t(key, g.get("lang", "vi")), "export_filter_keys": FILTER_KEYS,
+            "export_data_labels": DATA_LABELS}
+
+
+def _selection():
+    atlas = get_atlas()
+    try:
+        return atlas, selection_from_query(request.args, atlas)
+    except ExportError as e:
+        abort(400, str(e))
+
+
+def _choice(name: str, allowed, default: str) -> str:
+    value = request.args.get(name, default)
+    if value not in allowed:
+        abort(400, f"{name} must be one of {', '.join(allowed)}")
+    return value
+
+
+def _send(make, name: str, mimetype: str):
+    """Run ``make(path)`` in a scratch folder and send the file's bytes."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / name
+        try:
+            make(path)
+        except ExportError as e:
+            abort(400, str(e))
+        data = path.read_bytes()
+    resp = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
+    resp.headers["Content-Type"] = mimetype  # as given: Flask would add a second charset
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.get("/")
+def panel():
+    """A page with just the export panel (the map and district pages include the partial)."""
+    return render_template("export.html", export_query=request.args.to_dict(flat=True))
+
+
+@bp.get("/sheet.<fmt>")
+def sheet(fmt):
+    """The map sheet as PDF or PNG."""
+    from ..sheet import render_sheet
+
+    if fmt not in SHEET_FORMATS:
+        abort(404)
+    atlas, sel = _selection()
+    paper = _choice("paper", ("A4", "A3"), "A4")
+    orientation = _choice("orientation", ("landscape", "portrait"), "landscape")
+    lang = _choice("sheet_lang", ("vi", "en", "both"), g.lang)
+    name = f"{file_stem(atlas, sel)}-map-{lang}-{paper.lower()}.{fmt}"
+    return _send(lambda p: render_sheet(atlas, sel, p, paper, orientation, lang), name,
+                 SHEET_FORMATS[fmt])
+
+
+@bp.get("/data.<fmt>")
+def data(fmt):
+    """The selection as a data file."""
+    from ..downloads import write_data
+
+    if fmt not in FORMATS:
+        abort(404)
+    atlas, sel = _selection()
+    suffix, mimetype = FORMATS[fmt]
+    return _send(lambda p: write_data(atlas, sel, fmt, p), file_stem(atlas, sel) + suffix, mimetype)
+
+
+@bp.get("/map.html")
+def html_map():
+    """The standalone HTML map (all assets inlined)."""
+    from ..export import standalone_html
+
+    atlas, sel = _selection()
+    return _send(lambda p: standalone_html(atlas, sel, p, g.lang), f"{file_stem(atlas, sel)}-map.html",
+                 "text/html; charset=utf-8")
+
+
+@bp.get("/pack.zip")
+def pack():
+    """The investor pack for the district or the province."""
+    from ..export import investor_pack
+
+    atlas, sel = _selection()
+    return _send(lambda p: investor_pack(atlas, sel, p), f"{file_stem(atlas, sel)}-pack.zip",
+                 "application/zip")
