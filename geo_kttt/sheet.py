@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
-from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
@@ -41,7 +40,8 @@ from .sites import METRIC_CRS
 PAPER = {"A4": (8.27, 11.69), "A3": (11.69, 16.54)}
 FONT = "DejaVu Sans"
 RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "font.family": FONT, "svg.fonttype": "none"}
-HALO = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+# A light box behind labels (path effects would turn PDF text into unsearchable paths).
+HALO = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.7, "edgecolor": "none"}
 
 register({
     "sheet_subtitle": {"vi": "Các cơ sở kinh tế tuần hoàn", "en": "Circular-economy sites"},
@@ -219,12 +219,12 @@ def _draw_map(ax, atlas, sel, sites, view, lang, k) -> list:
     allds[inside].plot(ax=ax, color="white", edgecolor="#555555", linewidth=0.8)
     for _, d in allds.iterrows():
         part = d.geometry.intersection(frame)
-        if part.area < frame.area * 0.02:
+        if part.is_empty or (not inside[d.name] and part.area < frame.area * 0.02):
             continue
         p = part.representative_point()  # district-level sites sit here: label above it
         ax.text(p.x, p.y + (view[3] - view[1]) * 0.012, d["name"], fontsize=7.5 * k, ha="center",
                 va="bottom", zorder=3,
-                color="#333333" if inside[d.name] else "#8a8a8a", path_effects=HALO)
+                color="#333333" if inside[d.name] else "#8a8a8a", bbox=HALO)
     if sites.empty:
         ax.text(0.5, 0.5, _l("sheet_no_sites", lang, "\n"), transform=ax.transAxes, ha="center",
                 fontsize=12 * k, color="#aa0000", zorder=6)
@@ -294,7 +294,7 @@ def _scale_bar(ax, view, k) -> float:
     km = length / 1000
     for x, label in ((x0, "0"), (x0 + length, f"{km:g} km")):
         ax.text(x, y0 + bh * 2, label, ha="center", va="bottom", fontsize=7 * k, zorder=6,
-                path_effects=HALO)
+                bbox=HALO)
     return km
 
 
@@ -303,7 +303,7 @@ def _north(ax, lang, k):
                 arrowprops={"arrowstyle": "-|>", "linewidth": 1.6 * k, "color": "black",
                             "mutation_scale": 16 * k}, zorder=6)
     ax.text(0.955, 0.96, _l("sheet_north", lang, "/"), transform=ax.transAxes, ha="center",
-            va="bottom", fontsize=10 * k, weight="bold", zorder=6, path_effects=HALO)
+            va="bottom", fontsize=10 * k, weight="bold", zorder=6, bbox=HALO)
 
 
 def _legend(ax, atlas, sites, shown, lang, k) -> list:

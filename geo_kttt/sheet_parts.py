@@ -5,7 +5,6 @@ from __future__ import annotations
 import textwrap
 
 import pandas as pd
-from matplotlib import patheffects
 from matplotlib.patches import Rectangle
 from shapely.geometry import box
 
@@ -24,7 +23,8 @@ register({
     "sheet_table": {"vi": "Số cơ sở theo huyện (trong phạm vi và bộ lọc)",
                     "en": "Sites per district (extent and filters)"},
 })
-HALO = [patheffects.withStroke(linewidth=1.8, foreground="white")]
+# A light box behind labels (path effects would turn PDF text into unsearchable paths).
+HALO = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.7, "edgecolor": "none"}
 
 
 def words(metadata: dict, key: str, lang: str) -> str:
@@ -63,7 +63,7 @@ def draw_locator(ax, atlas, view, lang, k):
         bounds = districts.total_bounds
     districts.plot(ax=ax, color="#f3c98b", edgecolor="#c08a3e", linewidth=0.3)
     a = districts.union_all().representative_point()
-    ax.text(a.x, a.y, "An Giang", fontsize=6 * k, weight="bold", ha="center", path_effects=HALO)
+    ax.text(a.x, a.y, "An Giang", fontsize=6 * k, weight="bold", ha="center", bbox=HALO)
     ax.add_patch(Rectangle((view[0], view[1]), view[2] - view[0], view[3] - view[1], fill=False,
                            edgecolor="#c00000", linewidth=1.0 * k, zorder=5))
     _fit(ax, bounds)
