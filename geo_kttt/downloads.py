@@ -197,6 +197,7 @@ def style_kml(path: Path, atlas, gdf) -> None:
             folders[row.layer] = ET.SubElement(doc, q("Folder"))
             title = atlas.catalog[row.layer].title
             ET.SubElement(folders[row.layer], q("name")).text = f"{title['vi']} / {title['en']}"
+        mark.set("id", row.id)  # GDAL's LIBKML reads it as the 'id' field
         kind = "ring" if row.location_precision in IMPRECISE else "filled"
         style_url = ET.Element(q("styleUrl"))
         style_url.text = f"#{row.layer}-{kind}"
