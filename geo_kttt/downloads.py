@@ -265,7 +265,7 @@ def about_lines(atlas, sel: Selection, lang: str) -> list[str]:
              f"{'Data date' if en else 'Ngày dữ liệu'}: {m['data_date']}",
              f"{'Filters' if en else 'Bộ lọc'}: {describe(atlas, sel, lang)}",
              "", "Sources and licences:" if en else "Nguồn và giấy phép:"]
-    lines += [f"  - {a['what']}: {a['text']}" for a in m["attribution"]]
+    lines += [f"  - {a['text']}" for a in m["attribution"]]
     lines += ["", "Location precision:" if en else "Độ chính xác vị trí:"]
     lines += [f"  - {p} ({v[lang]}): {v['help_' + lang]}" for p, v in PRECISIONS.items()]
     return lines

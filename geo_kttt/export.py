@@ -258,17 +258,30 @@ def investor_pack(atlas, sel: Selection, dest: Path, progress: Progress = quiet)
     return dest
 
 
+PACK_FILES = {  # file name ending -> (Vietnamese, English) description
+    "-map-vi.pdf": ("Bản đồ in khổ A4, tiếng Việt", "Printable A4 map sheet, Vietnamese"),
+    "-map-en.pdf": ("Bản đồ in khổ A4, tiếng Anh", "Printable A4 map sheet, English"),
+    "-map.html": ("Bản đồ tương tác, mở bằng trình duyệt, dùng được khi không có mạng",
+                  "Interactive map: open in a web browser; works offline"),
+    ".xlsx": ("Bảng tính: mỗi lớp một trang, trang 'about' giải thích các trường và nguồn",
+              "Workbook: a sheet per layer, plus 'about' (fields, sources, licences)"),
+    ".gpkg": ("GeoPackage cho QGIS/ArcGIS: mỗi lớp một bảng", "GeoPackage for QGIS/ArcGIS: a table per layer"),
+}
+
+
 def pack_readme(atlas, sel: Selection, names: list[str]) -> str:
-    """The investor pack's README, Vietnamese then English."""
+    """The investor pack's README: contents, then the atlas facts in Vietnamese and English."""
     from .downloads import about_lines
 
-    lines = []
-    for lang, head in (("vi", "Bộ tài liệu nhà đầu tư"), ("en", "Investor pack")):
-        lines += [f"{atlas.metadata['title_' + lang]}: {head} - {scope_name(atlas, sel, lang)}",
-                  "=" * 60, ""]
-        lines += about_lines(atlas, sel, lang) + [""]
-    lines += ["Files / Tệp:"] + [f"  {n}" for n in names] + [""]
-    return "\n".join(lines)
+    lines = [f"{atlas.metadata['title_vi']} - Bộ tài liệu nhà đầu tư / Investor pack",
+             f"{scope_name(atlas, sel, 'vi')} / {scope_name(atlas, sel, 'en')}", "=" * 60, "",
+             "Nội dung / Contents:"]
+    for name in names:
+        vi, en = next((d for end, d in PACK_FILES.items() if name.endswith(end)), ("", ""))
+        lines += [f"  {name}", f"      {vi}", f"      {en}"]
+    for lang in ("vi", "en"):
+        lines += ["", "-" * 60] + about_lines(atlas, sel, lang)
+    return "\n".join(lines) + "\n"
 
 
 def standalone_html(atlas, sel: Selection, dest: Path, lang: str = "vi") -> Path:

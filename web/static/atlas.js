@@ -286,7 +286,7 @@
 
   function init(map, cfg) {
     state = {map: map, cfg: cfg, groups: {}, layers: {}, markers: {}, shown: {}, icons: {},
-      iconsUrl: cfg.iconsUrl || "/static/icons.svg"};
+      iconsUrl: typeof cfg.iconsUrl === "string" ? cfg.iconsUrl : "/static/icons.svg"};
     var imprecise = cfg.imprecise || ["commune", "district"];
     state.imprecise = function (p) { return imprecise.indexOf(p.precision) >= 0; };
     if (map.options.maxZoom === undefined) map.setMaxZoom(cfg.maxZoom || 19);
