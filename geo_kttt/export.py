@@ -265,7 +265,8 @@ PACK_FILES = {  # file name ending -> (Vietnamese, English) description
                   "Interactive map: open in a web browser; works offline"),
     ".xlsx": ("Bảng tính: mỗi lớp một trang, trang 'about' giải thích các trường và nguồn",
               "Workbook: a sheet per layer, plus 'about' (fields, sources, licences)"),
-    ".gpkg": ("GeoPackage cho QGIS/ArcGIS: mỗi lớp một bảng", "GeoPackage for QGIS/ArcGIS: a table per layer"),
+    ".gpkg": ("GeoPackage cho QGIS/ArcGIS: mỗi lớp một bảng",
+              "GeoPackage for QGIS/ArcGIS: a table per layer"),
 }
 
 
