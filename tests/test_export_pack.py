@@ -92,8 +92,13 @@ def test_standalone_html_opens_offline_in_chromium(admin, tmp_path):
         for layer in atlas.catalog.values():
             assert layer.title["en"] in legend
         assert page.locator(".leaflet-marker-icon").count() > 0
-        page.evaluate("id => geoKttt.focus({layer: 'sorting_pilots', id: id})", bad_id)
-        page.wait_for_selector(".leaflet-popup-content")
+        page.wait_for_timeout(500)  # let the initial fit finish
+        for _ in range(4):  # zoomToShowLayer may miss while the map is still moving
+            assert page.evaluate("id => geoKttt.focus({layer: 'sorting_pilots', id: id})", bad_id)
+            if page.locator(".leaflet-popup-content").count():
+                break
+            page.wait_for_timeout(1500)
+        page.wait_for_selector(".leaflet-popup-content", timeout=5000)
         popup = page.locator(".leaflet-popup-content")
         assert HOSTILE["name_en"] in popup.inner_text()  # shown as text
         assert popup.locator("b, script").count() == 0
