@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from pathlib import Path
 
 import pyogrio
 import pytest
@@ -77,14 +78,14 @@ def test_panel_page_links_carry_current_filters(client):
     resp = client.get("/export/?district=884&layers=solar_plants&status=operating&evil=1&lang=en")
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "Export maps and data" in page
-    hrefs = re.findall(r'href="(/export/[^"]+)"', page)
+    hrefs = re.findall(r'data-export-link href="([^"]+)"', page)
     assert len(hrefs) == len(FORMATS) + 2  # data files, HTML map, pack
     for href in hrefs:
         assert "district=884" in href and "layers=solar_plants" in href and "status=operating" in href
         assert "evil" not in href
     nonce = re.search(r'<script nonce="([^"]+)"', page)
     assert nonce and 'action="/export/sheet.pdf"' in page
-    assert "http://" not in page and "https://" not in page
+    assert not re.search(r'(src|href)="https?://', page)
 
 
 def test_pack_download(client):
@@ -95,3 +96,32 @@ def test_pack_download(client):
     assert {n.split("/", 1)[1] for n in names} == {
         "README.txt", "kttt-890-tinh-bien-map-vi.pdf", "kttt-890-tinh-bien-map-en.pdf",
         "kttt-890-tinh-bien-map.html", "kttt-890-tinh-bien.xlsx", "kttt-890-tinh-bien.gpkg"}
+
+
+@pytest.mark.browser
+def test_panel_script_carries_page_state_into_downloads(live_server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        page = browser.new_page(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(f"{m.text} {m.location}") if m.type == "error" else None)
+        page.goto(f"{live_server}/export/?district=884&layers=solar_plants")
+        page.screenshot(path=str(tmp_path / "panel.png"))
+        page.evaluate("window.geoKtttExportState = () => ({district: '890', layers: 'waste_facilities'})")
+        with page.expect_download() as info:
+            page.click("a[href*='data.csv']")
+        download = info.value
+        assert download.suggested_filename == "kttt-890-tinh-bien.csv"
+        rows = Path(download.path()).read_text(encoding="utf-8-sig").splitlines()[1:]
+        assert rows and all(r.startswith("waste_facilities,") for r in rows)
+        with page.expect_download() as info:
+            page.select_option("select[name=sheet_lang]", "en")
+            page.click("button[formaction$='sheet.pdf']")
+        assert info.value.suggested_filename == "kttt-890-tinh-bien-map-en-a4.pdf"
+        browser.close()
+    assert errors == []

@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Blueprint, abort, g, render_template, request, send_file
 
 from ..downloads import FORMATS
-from ..export import ExportError, file_stem, selection_from_query
+from ..export import ExportError, describe, file_stem, selection_from_query
 from ..i18n import register, t
 from . import get_atlas
 
@@ -32,6 +32,7 @@ register({
     "export_html": {"vi": "Bản đồ HTML (xem ngoại tuyến)", "en": "HTML map (works offline)"},
     "export_data": {"vi": "Dữ liệu", "en": "Data"},
     "export_pack": {"vi": "Bộ tài liệu nhà đầu tư (zip)", "en": "Investor pack (zip)"},
+    "export_use_view": {"vi": "Chỉ vùng đang xem trên bản đồ", "en": "Only the area in view on the map"},
     "export_scope_note": {"vi": "Xuất theo phạm vi và bộ lọc đang chọn trên bản đồ.",
                           "en": "Exports follow the extent and filters chosen on the map."},
 })
@@ -84,7 +85,9 @@ def _send(make, name: str, mimetype: str):
 @bp.get("/")
 def panel():
     """A page with just the export panel (the map and district pages include the partial)."""
-    return render_template("export.html", export_query=request.args.to_dict(flat=True))
+    atlas, sel = _selection()
+    return render_template("export.html", export_query=sel.query(), export_no_map=True,
+                           export_filters=describe(atlas, sel, g.lang))
 
 
 @bp.get("/sheet.<fmt>")
