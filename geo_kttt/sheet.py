@@ -78,7 +78,7 @@ def _layout(orientation: str) -> dict:
                 "locator": (0.615, 0.665, 0.17, 0.21), "legend": (0.80, 0.585, 0.185, 0.31),
                 "key": (0.615, 0.5, 0.37, 0.08), "table": (0.615, 0.135, 0.37, 0.33),
                 "footer": (0.02, 0.0, 0.96, 0.125)}
-    return {"title": (0.03, 0.935, 0.94, 0.06), "map": (0.03, 0.45, 0.94, 0.48),
+    return {"title": (0.03, 0.925, 0.94, 0.07), "map": (0.03, 0.45, 0.94, 0.47),
             "locator": (0.03, 0.275, 0.27, 0.15), "legend": (0.33, 0.275, 0.36, 0.16),
             "key": (0.70, 0.275, 0.27, 0.16), "table": (0.03, 0.085, 0.94, 0.165),
             "footer": (0.03, 0.0, 0.94, 0.08)}
@@ -165,15 +165,16 @@ def _scope(atlas, sel, lang) -> str:
 
 
 def _title(ax, atlas, sel, lang, k):
+    """Title, then (both languages) the English title, then the extent as subtitle."""
     ax.axis("off")
     main = words(atlas.metadata, "title", "vi" if lang == "both" else lang)
-    ax.text(0, 0.95, main, fontsize=17 * k, weight="bold", va="top")
+    ax.text(0, 1.0, main, fontsize=17 * k, weight="bold", va="top")
     sub = f"{_scope(atlas, sel, lang)} — {_l('sheet_subtitle', lang)}"
     if lang == "both":
-        ax.text(0, 0.45, atlas.metadata["title_en"], fontsize=11 * k, style="italic", va="top")
-        ax.text(1, 0.95, sub, fontsize=10 * k, va="top", ha="right")
+        ax.text(0, 0.6, atlas.metadata["title_en"], fontsize=11 * k, style="italic", va="top")
+        ax.text(0, 0.3, sub, fontsize=10 * k, va="top")
     else:
-        ax.text(0, 0.3, sub, fontsize=11 * k, va="top")
+        ax.text(0, 0.45, sub, fontsize=12 * k, va="top")
 
 
 def _view(atlas, sel, ax, fig) -> tuple:
@@ -198,20 +199,40 @@ def _draw_map(ax, atlas, sel, sites, view, lang, k) -> list:
     ax.set_xlim(view[0], view[2])
     ax.set_ylim(view[1], view[3])
     ax.set_aspect("equal")
-    frame = box(*view)
+    _draw_context(ax, atlas, box(*view), k)
+    _draw_districts(ax, atlas, sel, view, k)
+    if sel.bbox:  # the box the sites were chosen in
+        import geopandas as gpd
+
+        outline = gpd.GeoSeries([box(*sel.bbox).segmentize(0.01)], crs=4326).to_crs(METRIC_CRS)
+        outline.boundary.plot(ax=ax, color="#c00000", linewidth=1.0 * k, linestyle=(0, (5, 3)), zorder=4)
+    if sites.empty:
+        ax.text(0.5, 0.5, _l("sheet_no_sites", lang, "\n"), transform=ax.transAxes, ha="center",
+                fontsize=12 * k, color="#aa0000", zorder=6)
+        return []
+    return _draw_sites(ax, atlas, sites, view, k)
+
+
+def _draw_context(ax, atlas, frame, k):
+    """Neighbouring provinces (named when enough shows) and the Cambodian border."""
     ctx = atlas.table("context")
-    if ctx is not None:
-        ctx = ctx.to_crs(METRIC_CRS)
-        ctx[ctx.role.str.startswith("neighbour")].plot(ax=ax, color="#eeeeee", edgecolor="#b0b0b0",
-                                                       linewidth=0.5)
-        for _, n in ctx[ctx.role.str.startswith("neighbour")].iterrows():
-            part = n.geometry.intersection(frame)
-            if part.area > frame.area * 0.03:
-                p = part.representative_point()
-                ax.text(p.x, p.y, n["name"], fontsize=7 * k, color="#888888", ha="center",
-                        style="italic")
-        ctx[ctx.role.str.startswith("international")].plot(ax=ax, color="#a0522d", linewidth=1.2,
-                                                           linestyle=(0, (6, 3)))
+    if ctx is None:
+        return
+    ctx = ctx.to_crs(METRIC_CRS)
+    neighbours = ctx[ctx.role.str.startswith("neighbour")]
+    neighbours.plot(ax=ax, color="#eeeeee", edgecolor="#b0b0b0", linewidth=0.5)
+    for _, n in neighbours.iterrows():
+        part = n.geometry.intersection(frame)
+        if part.area > frame.area * 0.03:
+            p = part.representative_point()
+            ax.text(p.x, p.y, n["name"], fontsize=7 * k, color="#888888", ha="center", style="italic")
+    border = ctx[ctx.role.str.startswith("international")]
+    border.plot(ax=ax, color="#a0522d", linewidth=1.2, linestyle=(0, (6, 3)))
+
+
+def _draw_districts(ax, atlas, sel, view, k):
+    """Districts of the extent in white, the others grey; names above their inner point."""
+    frame = box(*view)
     allds = atlas.districts().to_crs(METRIC_CRS)
     inside = allds.code.isin(extent_districts(atlas, sel).code)
     if not inside.all():
@@ -223,20 +244,19 @@ def _draw_map(ax, atlas, sel, sites, view, lang, k) -> list:
             continue
         p = part.representative_point()  # district-level sites sit here: label above it
         ax.text(p.x, p.y + (view[3] - view[1]) * 0.012, d["name"], fontsize=7.5 * k, ha="center",
-                va="bottom", zorder=3,
-                color="#333333" if inside[d.name] else "#8a8a8a", bbox=HALO)
-    if sites.empty:
-        ax.text(0.5, 0.5, _l("sheet_no_sites", lang, "\n"), transform=ax.transAxes, ha="center",
-                fontsize=12 * k, color="#aa0000", zorder=6)
-        return []
+                va="bottom", zorder=3, color="#333333" if inside[d.name] else "#8a8a8a", bbox=HALO)
+
+
+def _draw_sites(ax, atlas, sites, view, k) -> list:
+    """Filled markers for precise sites, rings for commune/district-level ones."""
     xy = _spread(sites, (view[2] - view[0]) / (ax.get_position().width * ax.figure.get_figwidth()), k)
+    hollow = sites.location_precision.isin(IMPRECISE)
     drawn = []
     for lid in atlas.catalog:
         part = sites.layer == lid
         if not part.any():
             continue
         color = atlas.catalog[lid].color
-        hollow = sites.location_precision.isin(IMPRECISE)
         for mask, face in ((part & ~hollow, color), (part & hollow, "white")):
             if mask.any():
                 ax.scatter(xy[mask.values, 0], xy[mask.values, 1], s=34 * k * k, marker="o",

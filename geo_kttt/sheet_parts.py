@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pandas as pd
@@ -123,14 +124,17 @@ def draw_table(ax, atlas, sel, sites, shown, lang, k):
     df = summary_frame(atlas, sel, sites, shown, lang)
     head_lang = "vi" if lang == "both" else lang
     ncols = len(shown) + 3
-    first = 0.2 if ncols > 6 else 0.3
+    first = 0.18 if ncols > 6 else 0.3
     widths = [first] + [(1 - first) / (ncols - 1)] * (ncols - 1)
     col_pt = widths[1] * ax.get_position().width * ax.figure.get_figwidth() * 72
-    chars = max(6, int(col_pt / (5.5 * k * 0.6)))
     names = [atlas.catalog[lid].title[head_lang] for lid in shown]
-    header = ([textwrap.fill(_l("sheet_district", lang), int(chars * widths[0] / widths[1]))]
-              + [textwrap.fill(n, chars) for n in names]
-              + [textwrap.fill(_l(key, lang), chars) for key in ("sheet_sites", "sheet_verified")])
+    longest = max([len(w) for n in names for w in re.split(r"[\s-]+", n)] + [6])
+    head_pt = max(4.5 * k, min(5.5 * k, col_pt / (longest * 0.6)))  # long words fit their cell
+    chars = max(longest, int(col_pt / (head_pt * 0.58)))
+    wrap = lambda text, n: textwrap.fill(text, n, break_long_words=False)  # noqa: E731
+    header = ([wrap(_l("sheet_district", lang), int(chars * widths[0] / widths[1]))]
+              + [wrap(n, chars) for n in names]
+              + [wrap(_l(key, lang), chars) for key in ("sheet_sites", "sheet_verified")])
     cells = [[str(v) for v in row] for row in df.itertuples(index=False)]
     ax.set_title(_l("sheet_table", lang), fontsize=7.5 * k, loc="left")
     table = ax.table(cellText=cells, colLabels=header, colWidths=widths, loc="upper center",
@@ -146,7 +150,7 @@ def draw_table(ax, atlas, sel, sites, shown, lang, k):
         if c == 0:
             cell.set_text_props(ha="left")
         if r == 0:
-            cell.set_text_props(weight="bold", fontsize=5.5 * k)
+            cell.set_text_props(weight="bold", fontsize=head_pt)
             if 1 <= c <= len(shown):
                 cell.set_facecolor(atlas.catalog[shown[c - 1]].color + "33")
         if r == len(cells):
