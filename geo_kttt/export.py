@@ -12,7 +12,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -59,7 +59,6 @@ class Selection:
     bbox: tuple | None = None
     statuses: tuple = ()
     verified: bool | None = None
-    extra: dict = field(default_factory=dict, compare=False)
 
     def layer_ids(self, catalog: Mapping) -> list[str]:
         """The chosen layer ids in catalog order."""

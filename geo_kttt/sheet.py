@@ -207,8 +207,8 @@ def _draw_map(ax, atlas, sel, sites, view, lang, k) -> list:
         outline = gpd.GeoSeries([box(*sel.bbox).segmentize(0.01)], crs=4326).to_crs(METRIC_CRS)
         outline.boundary.plot(ax=ax, color="#c00000", linewidth=1.0 * k, linestyle=(0, (5, 3)), zorder=4)
     if sites.empty:
-        ax.text(0.5, 0.5, _l("sheet_no_sites", lang, "\n"), transform=ax.transAxes, ha="center",
-                fontsize=12 * k, color="#aa0000", zorder=6)
+        ax.text(0.5, 0.9, _l("sheet_no_sites", lang, "\n"), transform=ax.transAxes, ha="center",
+                va="top", fontsize=12 * k, color="#aa0000", zorder=6, bbox=HALO)
         return []
     return _draw_sites(ax, atlas, sites, view, k)
 
