@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from .i18n import register, t
 from .sheet_parts import draw_locator, draw_table, words
 from .sites import METRIC_CRS
 
+_LOCK = threading.RLock()
 PAPER = {"A4": (8.27, 11.69), "A3": (11.69, 16.54)}
 FONT = "DejaVu Sans"
 RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "font.family": FONT, "svg.fonttype": "none"}
@@ -144,12 +146,14 @@ def render_sheet(atlas, sel: Selection, dest: Path, paper="A4", orientation="lan
     fmt = dest.suffix.lower().lstrip(".")
     if fmt not in ("pdf", "png"):
         raise ValueError(f"{dest}: a map sheet is written as .pdf or .png")
-    fig, _info = draw_sheet(atlas, sel, paper, orientation, lang)
     title = f"{words(atlas.metadata, 'title', lang)} - {_scope(atlas, sel, lang)}"
     meta = ({"Title": title, "Subject": describe(atlas, sel, "en"), "Creator": "geo-kttt"}
             if fmt == "pdf" else {"Title": title, "Software": "geo-kttt"})
-    with matplotlib.rc_context(RC), io.atomic_path(dest) as tmp:
-        fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)
+    # rcParams are global and matplotlib is not thread-safe: one sheet at a time per process.
+    with _LOCK:
+        fig, _info = draw_sheet(atlas, sel, paper, orientation, lang)
+        with matplotlib.rc_context(RC), io.atomic_path(dest) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)
     return dest
 
 
