@@ -146,6 +146,8 @@ def render_sheet(atlas, sel: Selection, dest: Path, paper="A4", orientation="lan
     fmt = dest.suffix.lower().lstrip(".")
     if fmt not in ("pdf", "png"):
         raise ValueError(f"{dest}: a map sheet is written as .pdf or .png")
+    if lang not in SHEET_LANGS:
+        raise ValueError(f"lang '{lang}': use one of {', '.join(SHEET_LANGS)}")
     title = f"{words(atlas.metadata, 'title', lang)} - {_scope(atlas, sel, lang)}"
     meta = ({"Title": title, "Subject": describe(atlas, sel, "en"), "Creator": "geo-kttt"}
             if fmt == "pdf" else {"Title": title, "Software": "geo-kttt"})
