@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
+import threading
 from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import shapely
 
 from . import __version__, io
 from .admin import AdminUnits
@@ -24,6 +27,12 @@ from .validate import ValidationFailed, validate_all
 SITE_COLUMNS = ["layer"] + COLUMNS + ["position_source"]
 TABLES = ("districts", "communes", "commune_points", "new_communes", "crosswalk",
           "indicators", "errata", "catalog", "metadata", "changes", "context")
+
+
+# GeoPackage column types -> JSON Schema types (also what the OGC API advertises).
+JSON_TYPES = {"TEXT": "string", "INTEGER": "integer", "REAL": "number", "BOOLEAN": "boolean",
+              "BIGINT": "integer", "DOUBLE PRECISION": "number"}
+_ENVELOPE = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}  # GeoPackage binary header envelope sizes
 
 
 class AtlasMissing(FileNotFoundError):
@@ -113,6 +122,7 @@ class Atlas:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._cache = {}
+        self._local = threading.local()
 
     def _read(self, name: str) -> pd.DataFrame:
         if name not in self._cache:
@@ -154,3 +164,94 @@ class Atlas:
 
     def crosswalk(self) -> pd.DataFrame:
         return self._read("crosswalk")
+
+    # --- Queries for the API: indexed, one page at a time (never the whole table) ---
+
+    def _db(self) -> sqlite3.Connection:
+        """A read-only SQLite connection for the calling thread."""
+        if getattr(self._local, "db", None) is None:
+            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            db.create_function("kttt_intersects", 5, _intersects, deterministic=True)
+            self._local.db = db
+        return self._local.db
+
+    @cached_property
+    def _schemas(self) -> dict:
+        db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            names = [r[0] for r in db.execute(
+                "SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")]
+            return {n: {r[1]: JSON_TYPES.get(r[2], "string") for r in
+                        db.execute("SELECT * FROM pragma_table_info(?)", (n,)) if r[1] not in ("fid", "geom")}
+                    for n in names}
+        finally:
+            db.close()
+
+    def columns(self, name: str) -> dict[str, str]:
+        """Attribute columns of spatial table ``name`` -> JSON Schema type; KeyError if unknown."""
+        return dict(self._schemas[name])
+
+    def extent(self, name: str) -> list | None:
+        """[minx, miny, maxx, maxy] of spatial table ``name``, None when empty."""
+        self.columns(name)  # whitelist check
+        row = self._db().execute("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents "
+                                 "WHERE table_name = ?", (name,)).fetchone()
+        return None if row[0] is None else list(row)
+
+    def items(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0):
+        """One page of a spatial table, filtered by bbox (R-tree) and equal properties.
+
+        Parameters
+        ----------
+        name : str
+            A spatial table (a layer id or ``districts``); see :meth:`columns`.
+        bbox : sequence of 4 floats, optional
+            minx, miny, maxx, maxy in EPSG:4326; features whose envelope intersects it.
+        filters : dict, optional
+            column -> value (already of the column's type); all must be equal.
+        limit, offset : int
+            The page: at most ``limit`` features after skipping ``offset``, in storage order.
+
+        Returns
+        -------
+        (GeoDataFrame, int)
+            The page (EPSG:4326) and how many features match in total.
+        """
+        cols = self.columns(name)
+        where, params = ["1 = 1"], []
+        if bbox is not None:
+            where.append(f'fid IN (SELECT id FROM "rtree_{name}_geom" '
+                         "WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)"
+                         " AND kttt_intersects(geom, ?, ?, ?, ?)")  # the R-tree holds float32
+            params += [bbox[0], bbox[2], bbox[1], bbox[3], *bbox]
+        for key, value in (filters or {}).items():
+            if key not in cols:
+                raise KeyError(key)
+            where.append(f'"{key}" = ?')
+            params.append(value)
+        sql_where = " AND ".join(where)
+        db = self._db()
+        matched = db.execute(f'SELECT count(*) FROM "{name}" WHERE {sql_where}', params).fetchone()[0]
+        select = ", ".join(f'"{c}"' for c in cols)
+        rows = db.execute(f'SELECT {select}, geom FROM "{name}" WHERE {sql_where} ORDER BY fid '
+                          "LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+        df = pd.DataFrame([r[:-1] for r in rows], columns=list(cols), dtype=object)
+        for c, kind in cols.items():
+            if kind == "boolean":
+                df[c] = df[c].map(lambda v: None if v is None else bool(v)).astype(object)
+        geoms = shapely.from_wkb([_gpkg_wkb(r[-1]) for r in rows]) if rows else []
+        return gpd.GeoDataFrame(df, geometry=list(geoms), crs=4326), matched
+
+
+def _intersects(blob, minx, miny, maxx, maxy) -> int:
+    """SQLite function: does a GeoPackage geometry intersect the box (exactly)?"""
+    wkb = _gpkg_wkb(blob)
+    return int(wkb is not None and shapely.intersects(shapely.from_wkb(wkb),
+                                                      shapely.box(minx, miny, maxx, maxy)))
+
+
+def _gpkg_wkb(blob):
+    """The WKB inside a GeoPackage geometry blob (None for NULL)."""
+    if blob is None:
+        return None
+    return bytes(blob[8 + _ENVELOPE[(blob[3] >> 1) & 7]:])
