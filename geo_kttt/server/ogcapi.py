@@ -1,0 +1,97 @@
+"""OGC API – Features at /ogcapi: JSON (GeoJSON) or HTML by ``?f=`` or the Accept header.
+
+Thin over :mod:`geo_kttt.ogcapi`; client errors come back as JSON ``{code, description}``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, g, render_template, request
+
+from .. import ogcapi as core
+from ..i18n import register, t
+from . import get_atlas
+
+PREFIX = "/ogcapi"
+bp = Blueprint("ogcapi", __name__, url_prefix=PREFIX, template_folder="templates")
+FORMATS = {"json": "json", "html": "html"}
+
+register({
+    "ogc.title": {"vi": "Dịch vụ OGC API – Features", "en": "OGC API – Features service"},
+    "ogc.links": {"vi": "Liên kết", "en": "Links"},
+    "ogc.collections": {"vi": "Lớp dữ liệu", "en": "Collections"},
+    "ogc.features": {"vi": "Đối tượng", "en": "Features"},
+    "ogc.matched": {"vi": "Số đối tượng khớp", "en": "Features matched"},
+    "ogc.returned": {"vi": "Số đối tượng trả về", "en": "Features returned"},
+    "ogc.conformance": {"vi": "Các lớp tuân thủ", "en": "Conformance classes"},
+    "ogc.geometry": {"vi": "Hình học", "en": "Geometry"},
+    "ogc.json": {"vi": "Xem dạng JSON", "en": "View as JSON"},
+})
+
+
+def _base() -> str:
+    return request.host_url.rstrip("/") + PREFIX
+
+
+def _format() -> str:
+    f = request.args.get("f")
+    if f is not None:
+        if f not in FORMATS:
+            raise core.ApiError(400, "InvalidParameterValue", "f must be json or html")
+        return f
+    best = request.accept_mimetypes.best_match([core.JSON, core.GEOJSON, core.HTML], core.JSON)
+    return "html" if best == core.HTML else "json"
+
+
+def _reply(doc: dict, kind: str, json_type: str = core.JSON) -> Response:
+    if _format() == "html":
+        html = render_template("ogcapi/page.html", doc=doc, kind=kind, lang=g.lang, t=t,
+                               pretty=json.dumps(doc, ensure_ascii=False, indent=1)[:20000])
+        return Response(html, mimetype="text/html")
+    return Response(json.dumps(doc, ensure_ascii=False), mimetype=json_type)
+
+
+@bp.errorhandler(core.ApiError)
+def _api_error(err: core.ApiError):
+    return Response(json.dumps(err.body(), ensure_ascii=False), status=err.status, mimetype=core.JSON)
+
+
+@bp.get("/")
+def landing():
+    return _reply(core.landing(get_atlas(), _base(), g.lang), "landing")
+
+
+@bp.get("/conformance")
+def conformance():
+    return _reply(core.conformance(), "conformance")
+
+
+@bp.get("/api")
+def api():
+    doc = core.openapi(get_atlas(), _base())
+    if _format() == "html":
+        return _reply(doc, "api")
+    return Response(json.dumps(doc, ensure_ascii=False), mimetype=core.OPENAPI)
+
+
+@bp.get("/collections")
+def collections():
+    return _reply(core.collection_list(get_atlas(), _base(), g.lang), "collections")
+
+
+@bp.get("/collections/<cid>")
+def collection(cid):
+    atlas = get_atlas()
+    return _reply(core.collection_info(atlas, core.get_collection(atlas, cid), _base(), g.lang),
+                  "collection")
+
+
+@bp.get("/collections/<cid>/items")
+def items(cid):
+    return _reply(core.items(get_atlas(), cid, request.args, _base(), g.lang), "items", core.GEOJSON)
+
+
+@bp.get("/collections/<cid>/items/<path:fid>")
+def item(cid, fid):
+    return _reply(core.item(get_atlas(), cid, fid, _base(), g.lang), "item", core.GEOJSON)
