@@ -149,8 +149,6 @@ def _typed(name: str, kind: str, raw: str):
     """A property filter's text value as the column's type, or a 400 saying what is expected."""
     bad = lambda what: ApiError(400, "InvalidParameterValue",  # noqa: E731
                                 f"property {name} is {what}; got '{raw}'")
-    if "\x00" in raw:
-        raise bad("text without NUL characters")
     if kind == "boolean":
         if raw not in ("true", "false"):
             raise bad("a boolean: use true or false")
@@ -230,6 +228,8 @@ def items(atlas, cid: str, args, base: str, lang: str = "vi") -> dict:
     bbox = parse_bbox(args.get("bbox"))
     _check_crs(args)
     filters = parse_filters(args, atlas.columns(cid))
+    if any(isinstance(v, str) and "\x00" in v for v in filters.values()):
+        filters, bbox = {col.id_field: ""}, [0, 0, 0, 0]  # no stored text holds NUL: match nothing
     gdf, matched = atlas.items(cid, bbox=bbox, filters=filters, limit=limit, offset=offset)
     url = f"{base}/collections/{cid}/items"
     query = {k: args.get(k) for k in args if k not in ("f", "offset")}
@@ -278,7 +278,7 @@ COMMON = [_param("f", {"type": "string", "enum": ["json", "html"]}, description=
           _param("lang", {"type": "string", "enum": ["vi", "en"]}, description="Language")]
 PAGE = [_param("limit", {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT}),
         _param("offset", {"type": "integer", "minimum": 0, "maximum": OFFSET_MAX, "default": 0}),
-        _param("bbox", {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+        _param("bbox", {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
                description="minLon,minLat,maxLon,maxLat (CRS84)", style="form", explode=False),
         _param("bbox-crs", {"type": "string", "format": "uri", "enum": [CRS84]})]
 SCHEMAS = {
@@ -296,6 +296,10 @@ SCHEMAS = {
 }
 
 
+_PROP_SCHEMA = {"integer": {"type": "integer", "format": "int64", "minimum": -(2**63),
+                            "maximum": 2**63 - 1}}
+
+
 def _op(summary: str, params: list, responses: dict, op_id: str) -> dict:
     return {"get": {"summary": summary, "operationId": op_id, "parameters": params + COMMON,
                     "responses": responses}}
@@ -310,7 +314,7 @@ def openapi(atlas, base: str) -> dict:
              "/api": _op("This OpenAPI document", [], _responses(doc, (OPENAPI, HTML), (400,)), "api")}
     for cid, col in collections(atlas).items():
         cols = atlas.columns(cid)
-        props = [_param(name, {"type": kind}, description=f"Equal to (property {name})")
+        props = [_param(name, _PROP_SCHEMA.get(kind, {"type": kind}), description=f"Equal to ({name})")
                  for name, kind in cols.items()]
         fc = {"$ref": "#/components/schemas/featureCollection"}
         paths[f"/collections/{cid}"] = _op(col.title["en"], [], _responses(doc), f"collection_{cid}")

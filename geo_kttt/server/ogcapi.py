@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, g, render_template, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import PathConverter
 
 from .. import ogcapi as core
 from ..i18n import register, t
@@ -16,6 +18,16 @@ from . import get_atlas
 PREFIX = "/ogcapi"
 bp = Blueprint("ogcapi", __name__, url_prefix=PREFIX, template_folder="templates")
 FORMATS = {"json": "json", "html": "html"}
+
+
+class FeatureIdConverter(PathConverter):
+    """Any feature id, even one with '/' or a newline, reaches the view (and gets a JSON 404)."""
+
+    regex = r"[\s\S]+"
+    part_isolating = False
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("featureid", FeatureIdConverter))
 
 register({
     "ogc.title": {"vi": "Dịch vụ OGC API – Features", "en": "OGC API – Features service"},
@@ -57,6 +69,13 @@ def _api_error(err: core.ApiError):
     return Response(json.dumps(err.body(), ensure_ascii=False), status=err.status, mimetype=core.JSON)
 
 
+@bp.errorhandler(HTTPException)
+def _http_error(err: HTTPException):
+    """Errors raised before the view (e.g. a bad ?lang=) also come back as JSON here."""
+    body = {"code": err.name.replace(" ", ""), "description": err.description}
+    return Response(json.dumps(body, ensure_ascii=False), status=err.code, mimetype=core.JSON)
+
+
 @bp.get("/")
 def landing():
     return _reply(core.landing(get_atlas(), _base(), g.lang), "landing")
@@ -92,6 +111,6 @@ def items(cid):
     return _reply(core.items(get_atlas(), cid, request.args, _base(), g.lang), "items", core.GEOJSON)
 
 
-@bp.get("/collections/<cid>/items/<path:fid>")
+@bp.get("/collections/<cid>/items/<featureid:fid>")
 def item(cid, fid):
     return _reply(core.item(get_atlas(), cid, fid, _base(), g.lang), "item", core.GEOJSON)
