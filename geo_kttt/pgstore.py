@@ -10,6 +10,7 @@ table and column names come from the database's own catalogue (a whitelist), nev
 from __future__ import annotations
 
 import warnings
+import weakref
 from functools import cached_property
 from pathlib import Path
 
@@ -118,6 +119,8 @@ class PostgisAtlas(Atlas):
         self.path = url
         self._cache = {}
         self.engine = engine_for(url)
+        # close the pooled connections when the atlas goes away (or at exit)
+        self.close = weakref.finalize(self, self.engine.dispose)
 
     @cached_property
     def _tables(self) -> set[str]:

@@ -14,6 +14,7 @@ from geo_kttt.store import build, open_atlas
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ROOT / "layers"
+pytest_plugins = ["ogc_fixtures"]  # both backends (GeoPackage, PostGIS) for the API and store tests
 
 
 @pytest.fixture(scope="session")
