@@ -15,13 +15,14 @@ from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyproj
 import shapely
 import sqlalchemy as sa
 
 from .admin import AdminUnits
-from .store import Atlas, assemble
+from .store import Atlas, Page, assemble
 
 VN2000_EPSG = 9208  # VN-2000 / TM-3 104-45 (An Giang's official plane grid); PostGIS 3.3 lacks it
 PG_TYPES = {"text": "string", "character varying": "string", "bigint": "integer",
@@ -163,7 +164,7 @@ class PostgisAtlas(Atlas):
             row = conn.execute(sa.text(sql)).first()
         return None if row[0] is None else list(row)
 
-    def items(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0):
+    def page(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0) -> Page:
         """One page of a spatial table; see :meth:`geo_kttt.store.Atlas.items`."""
         cols = self.columns(name)
         where, params = ["TRUE"], {"limit": limit, "offset": offset}
@@ -183,6 +184,6 @@ class PostgisAtlas(Atlas):
             rows = conn.execute(sa.text(f"SELECT {select}, ST_AsBinary(geometry) FROM {_q(name)} "
                                         f"WHERE {cond} ORDER BY fid LIMIT :limit OFFSET :offset"),
                                 params).all()
-        df = pd.DataFrame([tuple(r[:-1]) for r in rows], columns=list(cols), dtype=object)
-        geoms = shapely.from_wkb([None if r[-1] is None else bytes(r[-1]) for r in rows]) if rows else []
-        return gpd.GeoDataFrame(df, geometry=list(geoms), crs=4326), matched
+        geoms = shapely.from_wkb([None if r[-1] is None else bytes(r[-1]) for r in rows]) if rows \
+            else np.array([], dtype=object)
+        return Page(list(cols), [list(r[:-1]) for r in rows], geoms, matched)

@@ -13,8 +13,10 @@ import sqlite3
 import threading
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -33,6 +35,15 @@ TABLES = ("districts", "communes", "commune_points", "new_communes", "crosswalk"
 JSON_TYPES = {"TEXT": "string", "INTEGER": "integer", "REAL": "number", "BOOLEAN": "boolean",
               "BIGINT": "integer", "DOUBLE PRECISION": "number"}
 _ENVELOPE = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}  # GeoPackage binary header envelope sizes
+
+
+class Page(NamedTuple):
+    """One page of features: column names, rows (lists), shapely geometries, total matched."""
+
+    columns: list
+    rows: list
+    geometries: np.ndarray
+    matched: int
 
 
 class AtlasMissing(FileNotFoundError):
@@ -171,7 +182,6 @@ class Atlas:
         """A read-only SQLite connection for the calling thread."""
         if getattr(self._local, "db", None) is None:
             db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
-            db.create_function("kttt_intersects", 5, _intersects, deterministic=True)
             self._local.db = db
         return self._local.db
 
@@ -199,14 +209,14 @@ class Atlas:
         return None if row[0] is None else list(row)
 
     def items(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0):
-        """One page of a spatial table, filtered by bbox (R-tree) and equal properties.
+        """One page of a spatial table, filtered by bbox (index first) and equal properties.
 
         Parameters
         ----------
         name : str
             A spatial table (a layer id or ``districts``); see :meth:`columns`.
         bbox : sequence of 4 floats, optional
-            minx, miny, maxx, maxy in EPSG:4326; features whose envelope intersects it.
+            minx, miny, maxx, maxy in EPSG:4326; features whose geometry intersects it.
         filters : dict, optional
             column -> value (already of the column's type); all must be equal.
         limit, offset : int
@@ -216,38 +226,56 @@ class Atlas:
         -------
         (GeoDataFrame, int)
             The page (EPSG:4326) and how many features match in total.
+
+        Raises
+        ------
+        KeyError
+            For a table or column that is not in the atlas (names are never taken on trust).
         """
+        page = self.page(name, bbox, filters, limit, offset)
+        df = pd.DataFrame(page.rows, columns=page.columns, dtype=object)
+        return gpd.GeoDataFrame(df, geometry=list(page.geometries), crs=4326), page.matched
+
+    def page(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0) -> Page:
+        """Like :meth:`items`, as plain rows (no DataFrame): what the API serialises."""
         cols = self.columns(name)
         where, params = ["1 = 1"], []
-        if bbox is not None:
-            where.append(f'fid IN (SELECT id FROM "rtree_{name}_geom" '
-                         "WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)"
-                         " AND kttt_intersects(geom, ?, ?, ?, ?)")  # the R-tree holds float32
-            params += [bbox[0], bbox[2], bbox[1], bbox[3], *bbox]
         for key, value in (filters or {}).items():
             if key not in cols:
                 raise KeyError(key)
             where.append(f'"{key}" = ?')
             params.append(value)
-        sql_where = " AND ".join(where)
-        db = self._db()
-        matched = db.execute(f'SELECT count(*) FROM "{name}" WHERE {sql_where}', params).fetchone()[0]
+        cond, db = " AND ".join(where), self._db()
         select = ", ".join(f'"{c}"' for c in cols)
-        rows = db.execute(f'SELECT {select}, geom FROM "{name}" WHERE {sql_where} ORDER BY fid '
-                          "LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
-        df = pd.DataFrame([r[:-1] for r in rows], columns=list(cols), dtype=object)
-        for c, kind in cols.items():
-            if kind == "boolean":
-                df[c] = df[c].map(lambda v: None if v is None else bool(v)).astype(object)
-        geoms = shapely.from_wkb([_gpkg_wkb(r[-1]) for r in rows]) if rows else []
-        return gpd.GeoDataFrame(df, geometry=list(geoms), crs=4326), matched
+        if bbox is None:
+            matched = db.execute(f'SELECT count(*) FROM "{name}" WHERE {cond}', params).fetchone()[0]
+            rows = db.execute(f'SELECT {select}, geom FROM "{name}" WHERE {cond} ORDER BY fid '
+                              "LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+        else:
+            fids = self._bbox_fids(name, bbox, cond, params)
+            matched, wanted = len(fids), fids[offset:offset + limit]
+            marks = ", ".join("?" * len(wanted))  # placeholders only; the values are bound
+            rows = db.execute(f'SELECT {select}, geom FROM "{name}" WHERE fid IN ({marks}) ORDER BY fid',
+                              wanted).fetchall() if wanted else []
+        flags = [i for i, kind in enumerate(cols.values()) if kind == "boolean"]  # stored as 0/1
+        records = [list(r[:-1]) for r in rows]
+        for rec in records:
+            for i in flags:
+                rec[i] = None if rec[i] is None else bool(rec[i])
+        geoms = shapely.from_wkb([_gpkg_wkb(r[-1]) for r in rows]) if rows else np.array([], dtype=object)
+        return Page(list(cols), records, geoms, matched)
 
-
-def _intersects(blob, minx, miny, maxx, maxy) -> int:
-    """SQLite function: does a GeoPackage geometry intersect the box (exactly)?"""
-    wkb = _gpkg_wkb(blob)
-    return int(wkb is not None and shapely.intersects(shapely.from_wkb(wkb),
-                                                      shapely.box(minx, miny, maxx, maxy)))
+    def _bbox_fids(self, name: str, bbox, cond: str, params: list) -> list[int]:
+        """Feature ids (in order) whose geometry intersects ``bbox``: R-tree, then exact test."""
+        cand = self._db().execute(
+            f'SELECT fid, geom FROM "{name}" WHERE fid IN (SELECT id FROM "rtree_{name}_geom" '
+            "WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?) "  # float32: may over-select
+            f"AND {cond} ORDER BY fid", [bbox[0], bbox[2], bbox[1], bbox[3], *params]).fetchall()
+        if not cand:
+            return []
+        geoms = shapely.from_wkb([_gpkg_wkb(r[1]) for r in cand])
+        keep = shapely.intersects(geoms, shapely.box(*bbox))
+        return [r[0] for r, k in zip(cand, keep, strict=True) if k]
 
 
 def _gpkg_wkb(blob):

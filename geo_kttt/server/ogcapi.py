@@ -61,7 +61,7 @@ def _reply(doc: dict, kind: str, json_type: str = core.JSON) -> Response:
         html = render_template("ogcapi/page.html", doc=doc, kind=kind, lang=g.lang, t=t,
                                pretty=json.dumps(doc, ensure_ascii=False, indent=1)[:20000])
         return Response(html, mimetype="text/html")
-    return Response(json.dumps(doc, ensure_ascii=False), mimetype=json_type)
+    return Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), mimetype=json_type)
 
 
 @bp.errorhandler(core.ApiError)
