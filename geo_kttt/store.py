@@ -243,13 +243,13 @@ class Atlas:
         for key, value in (filters or {}).items():
             if key not in cols:
                 raise KeyError(key)
-            where.append(f'"{key}" = ?')
+            where.append(f't."{key}" = ?')
             params.append(value)
         cond, db = " AND ".join(where), self._db()
         select = ", ".join(f'"{c}"' for c in cols)
         if bbox is None:
-            matched = db.execute(f'SELECT count(*) FROM "{name}" WHERE {cond}', params).fetchone()[0]
-            rows = db.execute(f'SELECT {select}, geom FROM "{name}" WHERE {cond} ORDER BY fid '
+            matched = db.execute(f'SELECT count(*) FROM "{name}" AS t WHERE {cond}', params).fetchone()[0]
+            rows = db.execute(f'SELECT {select}, geom FROM "{name}" AS t WHERE {cond} ORDER BY fid '
                               "LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
         else:
             fids = self._bbox_fids(name, bbox, cond, params)
@@ -266,16 +266,35 @@ class Atlas:
         return Page(list(cols), records, geoms, matched)
 
     def _bbox_fids(self, name: str, bbox, cond: str, params: list) -> list[int]:
-        """Feature ids (in order) whose geometry intersects ``bbox``: R-tree, then exact test."""
-        cand = self._db().execute(
-            f'SELECT fid, geom FROM "{name}" WHERE fid IN (SELECT id FROM "rtree_{name}_geom" '
-            "WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?) "  # float32: may over-select
-            f"AND {cond} ORDER BY fid", [bbox[0], bbox[2], bbox[1], bbox[3], *params]).fetchall()
-        if not cand:
+        """Feature ids (ascending) whose geometry intersects ``bbox``.
+
+        The R-tree holds float32 envelopes rounded outwards: an envelope inside the box is a
+        hit; only envelopes across the box's edge need the exact test on the geometry.
+        """
+        x0, y0, x1, y1 = bbox
+        db, rtree = self._db(), f'"rtree_{name}_geom"'
+        box = "r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?"
+        if params:
+            sql = (f'SELECT r.id, r.minx, r.maxx, r.miny, r.maxy FROM {rtree} AS r '
+                   f'JOIN "{name}" AS t ON t.fid = r.id WHERE {box} AND {cond}')
+        else:
+            sql = f"SELECT r.id, r.minx, r.maxx, r.miny, r.maxy FROM {rtree} AS r WHERE {box}"
+        rows = db.execute(sql, [x0, x1, y0, y1, *params]).fetchall()
+        if not rows:
             return []
-        geoms = shapely.from_wkb([_gpkg_wkb(r[1]) for r in cand])
-        keep = shapely.intersects(geoms, shapely.box(*bbox))
-        return [r[0] for r, k in zip(cand, keep, strict=True) if k]
+        env = np.array(rows, dtype=float)
+        ids = env[:, 0].astype(np.int64)
+        inside = (env[:, 1] >= x0) & (env[:, 2] <= x1) & (env[:, 3] >= y0) & (env[:, 4] <= y1)
+        hits = [ids[inside]]
+        edge = ids[~inside].tolist()
+        for k in range(0, len(edge), 10_000):
+            chunk = edge[k:k + 10_000]
+            marks = ", ".join("?" * len(chunk))  # placeholders only; the values are bound
+            got = db.execute(f'SELECT fid, geom FROM "{name}" WHERE fid IN ({marks})', chunk).fetchall()
+            geoms = shapely.from_wkb([_gpkg_wkb(g) for _, g in got])
+            keep = shapely.intersects(geoms, shapely.box(x0, y0, x1, y1))
+            hits.append(np.array([fid for (fid, _), k_ in zip(got, keep, strict=True) if k_], dtype=np.int64))
+        return np.sort(np.concatenate(hits)).tolist()
 
 
 def _gpkg_wkb(blob):
