@@ -44,10 +44,10 @@ def cmd_validate(args) -> int:
 def cmd_build(args) -> int:
     layers, atlas = _paths(args)
     admin = load_admin(args.data_dir)
-    if args.database:
+    if str(atlas).startswith(("postgresql://", "postgres://")):  # --database or GEO_KTTT_DATABASE_URL
         from .pgstore import build_postgis
 
-        warnings = build_postgis(layers, admin, args.database)
+        warnings = build_postgis(layers, admin, str(atlas))
     else:
         warnings = build(layers, admin, atlas)
     for w in warnings:

@@ -145,8 +145,9 @@ def pygeoapi_config(folder: Path, gpkg: Path, port: int, python: str) -> dict:
     return env
 
 
-def start(cmd: list, env: dict, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def start(cmd: list, env: dict, port: int, log: Path) -> subprocess.Popen:
+    out = log.open("wb")
+    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=out)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -154,7 +155,7 @@ def start(cmd: list, env: dict, port: int) -> subprocess.Popen:
             return proc
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}") from None
+                raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}") from None
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("server did not start within 60 s")
@@ -169,6 +170,7 @@ def get(conn: http.client.HTTPConnection, path: str):
 def drive(port: int, paths: list[str], clients: int, max_seconds: float) -> dict:
     """Send ``paths`` (shared queue) from ``clients`` threads; latency per request."""
     lat, errors, lock, nxt = [], Counter(), threading.Lock(), iter(range(len(paths)))
+    sample = {}  # status -> the first error body seen
     stop_at = time.monotonic() + max_seconds
 
     def worker():
@@ -180,9 +182,9 @@ def drive(port: int, paths: list[str], clients: int, max_seconds: float) -> dict
                 break
             t0 = time.perf_counter()
             try:
-                status, _ = get(conn, paths[i])
+                status, body = get(conn, paths[i])
             except (OSError, http.client.HTTPException):
-                status = 0
+                status, body = 0, b""
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             dt = time.perf_counter() - t0
@@ -190,6 +192,7 @@ def drive(port: int, paths: list[str], clients: int, max_seconds: float) -> dict
                 lat.append(dt)
                 if status != 200:
                     errors[status] += 1
+                    sample.setdefault(status, body[:300].decode(errors="replace"))
         conn.close()
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
@@ -200,8 +203,9 @@ def drive(port: int, paths: list[str], clients: int, max_seconds: float) -> dict
         t.join()
     wall = time.perf_counter() - t0
     ms = sorted(x * 1000 for x in lat)
-    return {"requests": len(ms), "errors": sum(errors.values()), "by_status": dict(errors), "median_ms": statistics.median(ms),
-            "p95_ms": ms[int(0.95 * (len(ms) - 1))], "req_per_s": len(ms) / wall}
+    return {"requests": len(ms), "errors": sum(errors.values()), "by_status": dict(errors),
+            "sample": sample, "median_ms": statistics.median(ms), "p95_ms": ms[int(0.95 * (len(ms) - 1))],
+            "req_per_s": len(ms) / wall}
 
 
 def boxes(extent, count: int, half: float, seed: int) -> list[str]:
@@ -231,14 +235,15 @@ def main() -> int:
         extent = open_atlas(gpkg).extent(LAYER)
         print(f"atlas with {a.features} synthetic features built in {time.perf_counter() - t0:.1f} s")
         bb = boxes(extent, a.requests, a.half, a.seed)
-        servers = {"geo-kttt": (lambda port: start([sys.executable, "-c", OURS, str(gpkg), str(port),
-                                                    str(a.threads)], dict(os.environ), port),
+        ours = [sys.executable, "-c", OURS, str(gpkg)]
+        servers = {"geo-kttt": (lambda port: start([*ours, str(port), str(a.threads)], dict(os.environ),
+                                                   port, folder / "geo-kttt.log"),
                                 f"/ogcapi/collections/{LAYER}/items")}
         if not a.skip_pygeoapi:
             pport, ppy = free_port(), baseline_python()
             penv = pygeoapi_config(folder, gpkg, pport, ppy)
             servers["pygeoapi"] = (lambda port, env=penv: start(
-                [ppy, "-c", PYGEOAPI, str(port), str(a.threads)], env, port),
+                [ppy, "-c", PYGEOAPI, str(port), str(a.threads)], env, port, folder / "pygeoapi.log"),
                 f"/collections/{LAYER}/items")
         results, matched = {}, {}
         for name, (launch, items) in servers.items():
@@ -263,7 +268,12 @@ def main() -> int:
         for name, r in results.items():
             if r["errors"]:
                 print(f"{name} errors by HTTP status (0 = connection error/timeout): {r['by_status']}")
-        print(f"\nfeatures in the first 5 boxes (limit=10000): {json.dumps({k: v[:5] for k, v in matched.items()})}")
+                print(f"  first error bodies: {r['sample']}")
+                log = (folder / f"{name}.log").read_text(errors="replace").splitlines()
+                log = [x for x in log if "Error" in x or "error" in x]
+                print(f"  last lines of the {name} log: {log[-3:]}")
+        first = json.dumps({k: v[:5] for k, v in matched.items()})
+        print(f"\nfeatures in the first 5 boxes (limit=10000): {first}")
         if "pygeoapi" in results:
             same = matched["geo-kttt"] == matched["pygeoapi"]
             print(f"same features counts on 10 boxes: {same}; throughput ratio geo-kttt/pygeoapi: "
