@@ -74,11 +74,15 @@ def _link(href, rel, type_, title=None) -> dict:
     return link
 
 
-def _self_links(url: str, json_type: str, query: dict | None = None) -> list:
+LINK_TITLES = {"json": {"vi": "Tài liệu này dạng JSON", "en": "This document as JSON"},
+               "html": {"vi": "Tài liệu này dạng HTML", "en": "This document as HTML"}}
+
+
+def _self_links(url: str, json_type: str, query: dict | None = None, lang: str = "vi") -> list:
     q = {k: v for k, v in (query or {}).items() if k != "f"}
     with_f = lambda f: f"{url}?{urlencode({**q, 'f': f})}"  # noqa: E731
-    return [_link(with_f("json"), "self", json_type, "This document as JSON"),
-            _link(with_f("html"), "alternate", HTML, "This document as HTML")]
+    return [_link(with_f("json"), "self", json_type, LINK_TITLES["json"][lang]),
+            _link(with_f("html"), "alternate", HTML, LINK_TITLES["html"][lang])]
 
 
 def landing(atlas, base: str, lang: str = "vi") -> dict:
@@ -86,7 +90,7 @@ def landing(atlas, base: str, lang: str = "vi") -> dict:
     meta = atlas.metadata
     return {"title": meta[f"title_{lang}"],
             "description": "OGC API – Features: " + meta[f"title_{lang}"],
-            "links": _self_links(f"{base}/", JSON) + [
+            "links": _self_links(f"{base}/", JSON, lang=lang) + [
                 _link(f"{base}/api", "service-desc", OPENAPI, "OpenAPI 3.0"),
                 _link(f"{base}/api?f=html", "service-doc", HTML, "OpenAPI 3.0 (HTML)"),
                 _link(f"{base}/conformance", "conformance", JSON, "Conformance"),
@@ -102,7 +106,7 @@ def collection_info(atlas, col: Collection, base: str, lang: str = "vi") -> dict
     url = f"{base}/collections/{col.id}"
     info = {"id": col.id, "title": col.title[lang], "description": col.description[lang],
             "itemType": "feature", "crs": [CRS84],
-            "links": _self_links(url, JSON) + [
+            "links": _self_links(url, JSON, lang=lang) + [
                 _link(f"{url}/items?f=json", "items", GEOJSON, "Items as GeoJSON"),
                 _link(f"{url}/items?f=html", "items", HTML, "Items as HTML")]}
     extent = atlas.extent(col.id)
@@ -112,7 +116,7 @@ def collection_info(atlas, col: Collection, base: str, lang: str = "vi") -> dict
 
 
 def collection_list(atlas, base: str, lang: str = "vi") -> dict:
-    return {"links": _self_links(f"{base}/collections", JSON),
+    return {"links": _self_links(f"{base}/collections", JSON, lang=lang),
             "collections": [collection_info(atlas, c, base, lang) for c in collections(atlas).values()]}
 
 
@@ -240,7 +244,7 @@ def items(atlas, cid: str, args, base: str, lang: str = "vi") -> dict:
     page = atlas.page(cid, bbox=bbox, filters=filters, limit=limit, offset=offset)
     url = f"{base}/collections/{cid}/items"
     query = {k: args.get(k) for k in args if k not in ("f", "offset")}
-    links = _self_links(url, GEOJSON, {**query, "offset": offset} if offset else query)
+    links = _self_links(url, GEOJSON, {**query, "offset": offset} if offset else query, lang)
     paging = lambda off, rel: _link(  # noqa: E731
         f"{url}?{urlencode({**query, 'offset': off, 'f': 'json'})}", rel, GEOJSON)
     if offset + len(page.rows) < page.matched:
@@ -260,7 +264,7 @@ def item(atlas, cid: str, fid: str, base: str, lang: str = "vi") -> dict:
         raise ApiError(404, "NotFound", f"no feature '{fid}' in collection '{cid}'")
     feature = _features(page, col.id_field)[0]
     url = f"{base}/collections/{cid}/items/{quote(fid, safe='')}"
-    feature["links"] = _self_links(url, GEOJSON) + [
+    feature["links"] = _self_links(url, GEOJSON, lang=lang) + [
         _link(f"{base}/collections/{cid}", "collection", JSON, col.title[lang])]
     return feature
 

@@ -56,9 +56,10 @@ def _format() -> str:
     return "html" if best == core.HTML else "json"
 
 
-def _reply(doc: dict, kind: str, json_type: str = core.JSON) -> Response:
+def _reply(doc: dict, kind: str, json_type: str = core.JSON, heading: str | None = None) -> Response:
     if _format() == "html":
-        html = render_template("ogcapi/page.html", doc=doc, kind=kind, lang=g.lang, t=t,
+        heading = heading or doc.get("title") or doc.get("id") or t("ogc.title", g.lang)
+        html = render_template("ogcapi/page.html", doc=doc, kind=kind, lang=g.lang, t=t, heading=heading,
                                pretty=json.dumps(doc, ensure_ascii=False, indent=1)[:20000])
         return Response(html, mimetype="text/html")
     return Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), mimetype=json_type)
@@ -108,9 +109,13 @@ def collection(cid):
 
 @bp.get("/collections/<cid>/items")
 def items(cid):
-    return _reply(core.items(get_atlas(), cid, request.args, _base(), g.lang), "items", core.GEOJSON)
+    atlas = get_atlas()
+    doc = core.items(atlas, cid, request.args, _base(), g.lang)
+    return _reply(doc, "items", core.GEOJSON, core.get_collection(atlas, cid).title[g.lang])
 
 
 @bp.get("/collections/<cid>/items/<featureid:fid>")
 def item(cid, fid):
-    return _reply(core.item(get_atlas(), cid, fid, _base(), g.lang), "item", core.GEOJSON)
+    atlas = get_atlas()
+    doc = core.item(atlas, cid, fid, _base(), g.lang)
+    return _reply(doc, "item", core.GEOJSON, f"{core.get_collection(atlas, cid).title[g.lang]}: {fid}")
