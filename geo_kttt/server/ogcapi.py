@@ -38,8 +38,19 @@ register({
     "ogc.returned": {"vi": "Số đối tượng trả về", "en": "Features returned"},
     "ogc.conformance": {"vi": "Các lớp tuân thủ", "en": "Conformance classes"},
     "ogc.geometry": {"vi": "Hình học", "en": "Geometry"},
-    "ogc.json": {"vi": "Xem dạng JSON", "en": "View as JSON"},
+    "ogc.nav": {"vi": "API dữ liệu", "en": "Data API"},
 })
+
+
+@bp.record_once
+def _nav(state):
+    """A link in the top bar when the pages blueprint is there."""
+    try:
+        from .pages import NAV_EXTRA
+    except ImportError:
+        return
+    if ("ogcapi.landing", "ogc.nav") not in NAV_EXTRA:
+        NAV_EXTRA.append(("ogcapi.landing", "ogc.nav"))
 
 
 def _base() -> str:
@@ -59,7 +70,7 @@ def _format() -> str:
 def _reply(doc: dict, kind: str, json_type: str = core.JSON, heading: str | None = None) -> Response:
     if _format() == "html":
         heading = heading or doc.get("title") or doc.get("id") or t("ogc.title", g.lang)
-        html = render_template("ogcapi/page.html", doc=doc, kind=kind, lang=g.lang, t=t, heading=heading,
+        html = render_template("ogcapi/page.html", doc=doc, kind=kind, heading=heading,
                                pretty=json.dumps(doc, ensure_ascii=False, indent=1)[:20000])
         return Response(html, mimetype="text/html")
     return Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), mimetype=json_type)
@@ -70,11 +81,15 @@ def _api_error(err: core.ApiError):
     return Response(json.dumps(err.body(), ensure_ascii=False), status=err.status, mimetype=core.JSON)
 
 
-@bp.errorhandler(HTTPException)
 def _http_error(err: HTTPException):
     """Errors raised before the view (e.g. a bad ?lang=) also come back as JSON here."""
     body = {"code": err.name.replace(" ", ""), "description": err.description}
     return Response(json.dumps(body, ensure_ascii=False), status=err.code, mimetype=core.JSON)
+
+
+# by code too: the app's own 400/404 pages (HTML) would otherwise win over a class handler
+for _code in (HTTPException, 400, 404, 405):
+    bp.register_error_handler(_code, _http_error)
 
 
 @bp.get("/")
