@@ -224,7 +224,7 @@ def main() -> int:
     p.add_argument("--max-seconds", type=float, default=60, help="per server (bounded)")
     p.add_argument("--limit", type=int, default=100, help="items per page")
     p.add_argument("--half", type=float, default=0.025, help="half bbox side, degrees (~2.8 km)")
-    p.add_argument("--threads", type=int, default=8, help="waitress threads per server")
+    p.add_argument("--threads", type=int, default=4, help="waitress threads per server (as geo-kttt serve)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--skip-pygeoapi", action="store_true")
     a = p.parse_args()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import orjson
 from flask import Blueprint, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import PathConverter
@@ -73,7 +74,8 @@ def _reply(doc: dict, kind: str, json_type: str = core.JSON, heading: str | None
         html = render_template("ogcapi/page.html", doc=doc, kind=kind, heading=heading,
                                pretty=json.dumps(doc, ensure_ascii=False, indent=1)[:20000])
         return Response(html, mimetype="text/html")
-    return Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), mimetype=json_type)
+    # orjson: ~5x faster than json on feature pages (UTF-8 out, Vietnamese text unescaped)
+    return Response(orjson.dumps(doc), mimetype=json_type)
 
 
 @bp.errorhandler(core.ApiError)
