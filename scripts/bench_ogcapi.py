@@ -216,6 +216,43 @@ def boxes(extent, count: int, half: float, seed: int) -> list[str]:
             for x, y in zip(cx, cy, strict=True)]
 
 
+def servers(a, folder: Path, gpkg: Path) -> dict:
+    """name -> (start the server, items path); pygeoapi's port is fixed by its config."""
+    ours = [sys.executable, "-c", OURS, str(gpkg)]
+    port = free_port()
+    out = {"geo-kttt": (lambda: start([*ours, str(port), str(a.threads)], dict(os.environ), port,
+                                      folder / "geo-kttt.log"), f"/ogcapi/collections/{LAYER}/items")}
+    if not a.skip_pygeoapi:
+        pport, ppy = free_port(), baseline_python()
+        penv = pygeoapi_config(folder, gpkg, pport, ppy)
+        out["pygeoapi"] = (lambda: start([ppy, "-c", PYGEOAPI, str(pport), str(a.threads)], penv, pport,
+                                         folder / "pygeoapi.log"), f"/collections/{LAYER}/items")
+    return out
+
+
+def report(a, results: dict, matched: dict, folder: Path) -> None:
+    """Print the table, the baseline's errors and the cross-check of feature counts."""
+    print(f"\n{a.clients} client threads, bbox {2 * a.half:.3f}° square, limit {a.limit}, "
+          f"waitress threads {a.threads}, {os.cpu_count()} CPU cores\n")
+    print(f"{'server':<10} {'requests':>8} {'errors':>6} {'median ms':>10} {'p95 ms':>8} {'req/s':>8}")
+    for name, r in results.items():
+        print(f"{name:<10} {r['requests']:>8} {r['errors']:>6} {r['median_ms']:>10.1f} "
+              f"{r['p95_ms']:>8.1f} {r['req_per_s']:>8.1f}")
+    for name, r in results.items():
+        if r["errors"]:
+            print(f"{name} errors by HTTP status (0 = connection error/timeout): {r['by_status']}")
+            print(f"  first error bodies: {r['sample']}")
+            log = (folder / f"{name}.log").read_text(errors="replace").splitlines()
+            log = [x for x in log if "Error" in x or "error" in x]
+            print(f"  last lines of the {name} log: {log[-3:]}")
+    first = json.dumps({k: v[:5] for k, v in matched.items()})
+    print(f"\nfeatures in the first 5 boxes (limit=10000): {first}")
+    if "pygeoapi" in results:
+        same = matched["geo-kttt"] == matched["pygeoapi"]
+        print(f"same features counts on 10 boxes: {same}; throughput ratio geo-kttt/pygeoapi: "
+              f"{results['geo-kttt']['req_per_s'] / results['pygeoapi']['req_per_s']:.1f}x")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--features", type=int, default=100_000)
@@ -235,21 +272,11 @@ def main() -> int:
         extent = open_atlas(gpkg).extent(LAYER)
         print(f"atlas with {a.features} synthetic features built in {time.perf_counter() - t0:.1f} s")
         bb = boxes(extent, a.requests, a.half, a.seed)
-        ours = [sys.executable, "-c", OURS, str(gpkg)]
-        servers = {"geo-kttt": (lambda port: start([*ours, str(port), str(a.threads)], dict(os.environ),
-                                                   port, folder / "geo-kttt.log"),
-                                f"/ogcapi/collections/{LAYER}/items")}
-        if not a.skip_pygeoapi:
-            pport, ppy = free_port(), baseline_python()
-            penv = pygeoapi_config(folder, gpkg, pport, ppy)
-            servers["pygeoapi"] = (lambda port, env=penv: start(
-                [ppy, "-c", PYGEOAPI, str(port), str(a.threads)], env, port, folder / "pygeoapi.log"),
-                f"/collections/{LAYER}/items")
         results, matched = {}, {}
-        for name, (launch, items) in servers.items():
-            port = pport if name == "pygeoapi" else free_port()
-            proc = launch(port)
+        for name, (launch, items) in servers(a, folder, gpkg).items():
+            proc = launch()
             try:
+                port = int(proc.args[-2])
                 paths = [f"{items}?{urlencode({'bbox': b, 'limit': a.limit, 'f': 'json'})}" for b in bb]
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
                 full = [f"{items}?{urlencode({'bbox': b, 'limit': 10000, 'f': 'json'})}" for b in bb[:10]]
@@ -259,25 +286,7 @@ def main() -> int:
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
-        print(f"\n{a.clients} client threads, bbox {2 * a.half:.3f}° square, limit {a.limit}, "
-              f"waitress threads {a.threads}, {os.cpu_count()} CPU cores\n")
-        print(f"{'server':<10} {'requests':>8} {'errors':>6} {'median ms':>10} {'p95 ms':>8} {'req/s':>8}")
-        for name, r in results.items():
-            print(f"{name:<10} {r['requests']:>8} {r['errors']:>6} {r['median_ms']:>10.1f} "
-                  f"{r['p95_ms']:>8.1f} {r['req_per_s']:>8.1f}")
-        for name, r in results.items():
-            if r["errors"]:
-                print(f"{name} errors by HTTP status (0 = connection error/timeout): {r['by_status']}")
-                print(f"  first error bodies: {r['sample']}")
-                log = (folder / f"{name}.log").read_text(errors="replace").splitlines()
-                log = [x for x in log if "Error" in x or "error" in x]
-                print(f"  last lines of the {name} log: {log[-3:]}")
-        first = json.dumps({k: v[:5] for k, v in matched.items()})
-        print(f"\nfeatures in the first 5 boxes (limit=10000): {first}")
-        if "pygeoapi" in results:
-            same = matched["geo-kttt"] == matched["pygeoapi"]
-            print(f"same features counts on 10 boxes: {same}; throughput ratio geo-kttt/pygeoapi: "
-                  f"{results['geo-kttt']['req_per_s'] / results['pygeoapi']['req_per_s']:.1f}x")
+        report(a, results, matched, folder)
     return 0
 
 
