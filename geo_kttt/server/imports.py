@@ -15,10 +15,18 @@ from ..i18n import register, t
 from . import get_atlas
 
 bp = Blueprint("imports", __name__)
+try:  # a link in the top bar (web pages blueprint), when present
+    from .pages import NAV_EXTRA
+
+    if ("imports.changes", "nav_changes") not in NAV_EXTRA:
+        NAV_EXTRA.append(("imports.changes", "nav_changes"))
+except ImportError:
+    pass
 DEFAULT_DAYS = 90
 ACTIONS = ("added", "changed", "removed")
 
 register({
+    "nav_changes": {"vi": "Cập nhật", "en": "Updates"},
     "changes_title": {"vi": "Thay đổi từ ngày {date}", "en": "What changed since {date}"},
     "changes_since": {"vi": "Từ ngày", "en": "Since"},
     "changes_show": {"vi": "Xem", "en": "Show"},
