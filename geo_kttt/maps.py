@@ -33,6 +33,7 @@ ICONS = ("sun", "recycle", "sort", "rice", "fish", "loop", "factory", "dot")
 
 register({
     "legend": {"vi": "Chú giải", "en": "Legend"},
+    "layer": {"vi": "Lớp", "en": "Layer"},
     "districts": {"vi": "Ranh giới huyện (trước 2025)", "en": "District boundaries (pre-2025)"},
     "imprecise": {"vi": "Vị trí cấp xã/huyện (gần đúng)", "en": "Position at commune/district level"},
     "precise": {"vi": "Vị trí chính xác", "en": "Exact position"},
@@ -62,7 +63,7 @@ def icon_name(icon: str) -> str:
 def strings(catalog: dict, lang: str) -> dict:
     """Every label the map script needs, in ``lang``: fields, statuses, precisions, kinds, units."""
     col = 2 if lang == "vi" else 3
-    keys = ("legend", "districts", "imprecise", "precise", "pos_commune", "pos_district", "yes",
+    keys = ("legend", "layer", "districts", "imprecise", "precise", "pos_commune", "pos_district", "yes",
             "no", "sources", "district", "loading", "load_failed", "sites_shown", "no_data", "split_unit")
     return {
         "ui": {k: t(k, lang) for k in keys},

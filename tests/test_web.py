@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 XSS = "<img src=x onerror=alert(1)>"
-PAGES = ["/", "/?lang=en", "/new-communes", "/search?q=chau+doc"]
+PAGES = ["/", "/?lang=en", "/new-communes", "/search?q=chau+doc", "/districts", "/districts/884",
+         "/districts/883?lang=en"]
 HOST = re.compile(r"""(?:https?:)?//([a-z0-9.-]+\.[a-z]{2,})""", re.I)
 # Hosts a page may name as text or links in data (sources) and XML namespaces; never as src/href of assets.
 ALLOWED_TEXT_HOSTS = ("www.w3.org",)

@@ -66,7 +66,7 @@
     box.appendChild(h);
     box.appendChild(el("p", "other-name", lang === "vi" ? p.name_en : p.name_vi));
     var table = el("table");
-    row(table, state.cfg.strings.ui.legend, layer.title);
+    row(table, S.ui.layer, layer.title);
     row(table, F.kind, (S.kinds[p.layer] || {})[p.kind] || p.kind);
     row(table, F.operator, p.operator);
     row(table, F.status, S.statuses[p.status] || p.status);
@@ -109,7 +109,10 @@
     var url = state.cfg.siteUrl.replace("{layer}", encodeURIComponent(p.layer))
       .replace("{id}", encodeURIComponent(p.id));
     fetch(url).then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (f) { marker.feature.properties = f.properties; marker.setPopupContent(popupContent(f.properties)); })
+      .then(function (f) {
+        marker.feature.properties = f.properties;
+        if (marker.isPopupOpen()) { marker.closePopup(); marker.openPopup(); }  // re-pans to the full popup
+      })
       .catch(function () { marker.setPopupContent(el("div", "site-popup", state.cfg.strings.ui.load_failed)); });
   }
 
@@ -234,10 +237,20 @@
     var box = state.legendBox, S = state.cfg.strings.ui;
     if (!box) return;
     box.textContent = "";
-    box.appendChild(el("h4", null, S.legend));
+    var head = el("button", "legend-toggle", S.legend);
+    head.type = "button";
+    head.setAttribute("aria-expanded", String(!state.legendCollapsed));
+    head.addEventListener("click", function () {
+      state.legendCollapsed = !state.legendCollapsed;
+      updateLegend();
+    });
+    box.appendChild(head);
+    box.classList.toggle("collapsed", !!state.legendCollapsed);
+    if (state.legendCollapsed) return;
     state.cfg.layers.forEach(function (l) {
       if (!state.map.hasLayer(state.groups[l.id])) return;
       var n = state.shown[l.id] === undefined ? l.count : state.shown[l.id];
+      if (n === 0) return;
       legendRow(box, badge(l, "exact"), l.title + " (" + fmt(n) + ")", "legend-layer layer-" + l.id);
     });
     var grey = {id: "x", color: "#555", icon: "dot"};
@@ -307,6 +320,7 @@
       return state.legendBox;
     };
     legend.addTo(map);
+    state.legendCollapsed = map.getSize().y < 420 || map.getSize().x < 500;
     if (cfg.fit) {
       state.districtLayer.eachLayer(function (l) {
         if (l.feature.properties.code === cfg.fit) map.fitBounds(l.getBounds());

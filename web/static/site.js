@@ -95,6 +95,30 @@
       });
     });
   }
+  /* Sortable tables: click a column heading; numbers sort by their data-value. */
+  document.querySelectorAll("table.sortable").forEach(function (table) {
+    var heads = table.querySelectorAll("thead th");
+    heads.forEach(function (th, i) {
+      th.tabIndex = 0;
+      function sort() {
+        var asc = th.getAttribute("aria-sort") !== "ascending";
+        heads.forEach(function (h) { h.setAttribute("aria-sort", "none"); });
+        th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var x = a.cells[i].getAttribute("data-value"), y = b.cells[i].getAttribute("data-value");
+          var nx = Number(x), ny = Number(y);
+          var c = (isNaN(nx) || isNaN(ny)) ? String(x).localeCompare(String(y), "vi") : nx - ny;
+          return asc ? c : -c;
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      }
+      th.addEventListener("click", sort);
+      th.addEventListener("keydown", function (ev) { if (ev.key === "Enter") sort(); });
+    });
+  });
+
   var panel = document.getElementById("panel");
   if (panel && window.matchMedia("(max-width: 760px)").matches) panel.removeAttribute("open");
 })();
