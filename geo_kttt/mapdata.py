@@ -122,45 +122,53 @@ def sources(value: str) -> list[dict]:
     return out
 
 
-BRIEF = ("id", "layer", "name_vi", "name_en", "status", "district_code", "capacity", "capacity_unit")
-FULL = ("kind", "operator", "commune_code", "capacity_max", "year", "in_report", "serves", "notes",
+def all_sites(atlas) -> pd.DataFrame:
+    """Every site of ``atlas`` (all layers), read once per atlas; do not modify the frame."""
+    cache = _CACHE.setdefault(atlas, {})
+    if "all" not in cache:
+        cache["all"] = atlas.sites().reset_index(drop=True)
+    return cache["all"]
+
+
+FULL = ("id", "layer", "name_vi", "name_en", "status", "district_code", "capacity", "capacity_unit",
+        "kind", "operator", "commune_code", "capacity_max", "year", "in_report", "serves", "notes",
         "position_source")
 
 
-def site_feature(row, full: bool = False) -> dict:
-    """One site as a GeoJSON Feature. Brief properties for clustering; ``full`` adds popup fields."""
+def site_feature(row, full: bool = True, lang: str = "vi") -> dict:
+    """One site as a GeoJSON Feature: every popup field, or (``full=False``) only what the map
+    needs to place and cluster it: ``layer``, ``id``, ``name`` (in ``lang``), ``precision``."""
     get = row._asdict().get if hasattr(row, "_asdict") else row.get
-    props = {k: _clean(get(k)) for k in BRIEF}
-    props["precision"] = get("location_precision")
-    props["verified"] = bool(get("verified"))
+    lon, lat = round(get("geometry").x, 6), round(get("geometry").y, 6)
     if full:
-        props.update({k: _clean(get(k)) for k in FULL})
+        props = {k: _clean(get(k)) for k in FULL}
         props["year"] = int(props["year"]) if props["year"] is not None else None
-        props["sources"] = sources(get("sources"))
-    geom = get("geometry")
-    return {"type": "Feature", "id": f"{props['layer']}/{props['id']}",
-            "geometry": {"type": "Point", "coordinates": [round(geom.x, 6), round(geom.y, 6)]},
+        props.update(precision=get("location_precision"), verified=bool(get("verified")),
+                     sources=sources(get("sources")))
+    else:
+        props = {"layer": get("layer"), "id": get("id"), "name": get(f"name_{lang}"),
+                 "precision": get("location_precision")}
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
             "properties": props}
 
 
-def _site_cache(atlas) -> dict:
+def _site_cache(atlas, lang: str) -> dict:
     cache = _CACHE.setdefault(atlas, {})
-    if "sites" not in cache:
-        sites = atlas.sites().reset_index(drop=True)
-        cache["sites"] = sites
-        cache["features"] = np.array([json.dumps(site_feature(r), ensure_ascii=False, allow_nan=False)
-                                      for r in sites.itertuples()], dtype=object)
+    key = f"features_{lang}"
+    if key not in cache:
+        cache[key] = np.array([json.dumps(site_feature(r, full=False, lang=lang), ensure_ascii=False,
+                                          allow_nan=False, separators=(",", ":"))
+                               for r in all_sites(atlas).itertuples()], dtype=object)
     return cache
 
 
-def sites_geojson(atlas, filters: Filters | None = None) -> str:
-    """The filtered sites as a GeoJSON FeatureCollection (text), with brief properties.
+def sites_geojson(atlas, filters: Filters | None = None, lang: str = "vi") -> str:
+    """The filtered sites as a GeoJSON FeatureCollection (text) with brief properties.
 
-    Feature texts are built once per atlas and joined per request, so 100,000 sites cost
-    a mask and a join.
+    Feature texts are built once per atlas and language and joined per request, so
+    100,000 sites cost a mask and a join. Popup fields come from :func:`site_detail`.
     """
-    cache = _site_cache(atlas)
-    feats = cache["features"][_mask(cache["sites"], filters or Filters())]
+    feats = _site_cache(atlas, lang)[f"features_{lang}"][_mask(all_sites(atlas), filters or Filters())]
     return '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
 
 
@@ -168,7 +176,7 @@ def site_detail(atlas, layer: str, site_id: str) -> dict | None:
     """Every popup field of one site as a GeoJSON Feature, or None when there is no such site."""
     if layer not in atlas.catalog:
         return None
-    sites = _site_cache(atlas)["sites"]
+    sites = all_sites(atlas)
     rows = sites[(sites["layer"] == layer) & (sites["id"] == site_id)]
     if rows.empty:
         return None
@@ -193,7 +201,7 @@ def district_geojson(atlas, codes=None) -> dict:
 
 def capacity_units(atlas) -> list[str]:
     """Capacity units used by the sites (MWp, t/day, ha, …), most common first."""
-    units = atlas.sites()["capacity_unit"]
+    units = all_sites(atlas)["capacity_unit"]
     return [u for u in units[units.astype(bool)].value_counts().index]
 
 
@@ -217,7 +225,7 @@ def metric_values(atlas, filters: Filters, metric: str, lang: str) -> tuple[dict
     options = dict(metric_options(atlas, lang))
     if metric not in options:
         raise FilterError(f"metric: unknown {metric!r}; allowed: {', '.join(options)}")
-    sites = filter_sites(atlas.sites(), Filters(filters.layers, filters.statuses, None, filters.verified))
+    sites = filter_sites(all_sites(atlas), Filters(filters.layers, filters.statuses, None, filters.verified))
     kind, _, arg = metric.partition(":")
     if kind == "count" and arg:
         sites = sites[sites.layer == arg]

@@ -20,7 +20,15 @@ from jinja2 import Template
 from . import settings
 from .catalog import FIELDS, PRECISIONS, STATUSES
 from .i18n import register, t
-from .mapdata import Filters, district_geojson, filter_sites, metric_values, site_feature, sites_geojson
+from .mapdata import (
+    Filters,
+    all_sites,
+    district_geojson,
+    filter_sites,
+    metric_values,
+    site_feature,
+    sites_geojson,
+)
 
 CENTER = (10.45, 105.2)  # An Giang (pre-2025)
 ZOOM = 9
@@ -49,6 +57,8 @@ register({
     "fullscreen": {"vi": "Toàn màn hình", "en": "Full screen"},
     "fullscreen_exit": {"vi": "Thoát toàn màn hình", "en": "Exit full screen"},
     "no_data": {"vi": "không có", "en": "none"},
+    "new_unit": {"vi": "Xã/phường 2025", "en": "2025 commune"},
+    "split_short": {"vi": "Có xã cũ bị chia", "en": "Includes a split old commune"},
     "split_unit": {"vi": "Có xã cũ bị chia cho nhiều xã mới: chưa gán được mọi cơ sở.",
                    "en": "Includes an old commune split between several new ones: not every site "
                          "can be assigned."},
@@ -64,7 +74,8 @@ def strings(catalog: dict, lang: str) -> dict:
     """Every label the map script needs, in ``lang``: fields, statuses, precisions, kinds, units."""
     col = 2 if lang == "vi" else 3
     keys = ("legend", "layer", "districts", "imprecise", "precise", "pos_commune", "pos_district", "yes",
-            "no", "sources", "district", "loading", "load_failed", "sites_shown", "no_data", "split_unit")
+            "no", "sources", "district", "loading", "load_failed", "sites_shown", "no_data", "split_unit",
+            "new_unit", "split_short")
     return {
         "ui": {k: t(k, lang) for k in keys},
         "fields": {name: spec[col] for name, spec in FIELDS.items()},
@@ -181,7 +192,7 @@ def build_map(atlas, lang: str = "vi", layers=None, filters: Filters | None = No
 def map_config(atlas, lang, visible, filters, embed, sites_url, site_url, metric, focus, fit) -> dict:
     """The JSON configuration ``atlas.js`` draws from (see docs/web.md)."""
     catalog = atlas.catalog
-    shown = filter_sites(atlas.sites(), filters, with_layers=False)
+    shown = filter_sites(all_sites(atlas), filters, with_layers=False)
     counts = shown.layer.value_counts().to_dict()
     config = {
         "lang": lang,
@@ -194,7 +205,7 @@ def map_config(atlas, lang, visible, filters, embed, sites_url, site_url, metric
     }
     if embed:
         config["sites"] = {"type": "FeatureCollection",
-                           "features": [site_feature(r, full=True) for r in shown.itertuples()]}
+                           "features": [site_feature(r) for r in shown.itertuples()]}
     else:
         config["sitesUrl"] = sites_url
         config["siteUrl"] = site_url

@@ -125,7 +125,7 @@ def test_district_page_shows_its_table(page, live_server, atlas):
     n = int((sites.district_code == code).sum())
     assert page.locator("#site-list tbody tr").count() == max(n, 1)
     assert page.locator("#district-new-communes tbody tr").count() > 0
-    page.wait_for_function("() => document.querySelector('.folium-map').dataset.sitesLoaded === '%d'" % n)
+    page.wait_for_function(f"() => document.querySelector('.folium-map').dataset.sitesLoaded === '{n}'")
     page.screenshot(path=ARTIFACTS / "district-884.png", full_page=True)
     assert not page.problems, page.problems
 
@@ -138,7 +138,8 @@ def test_province_table_sorts(page, live_server, atlas):
     page.locator("#province-table thead th").nth(total_col).click()
     page.locator("#province-table thead th").nth(total_col).click()  # descending
     first = int(rows.first.locator("td").nth(total_col).inner_text())
-    assert first == max(int(rows.nth(i).locator("td").nth(total_col).inner_text()) for i in range(rows.count()))
+    totals = [int(rows.nth(i).locator("td").nth(total_col).inner_text()) for i in range(rows.count())]
+    assert first == max(totals)
     page.screenshot(path=ARTIFACTS / "province.png", full_page=True)
     assert not page.problems, page.problems
 

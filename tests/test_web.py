@@ -176,3 +176,38 @@ def test_xss_values_travel_as_json(xss_client):
     assert res and res[0]["name_vi"] == XSS  # JSON data; atlas.js writes it as a text node
     f = xss_client.get("/api/sites/solar_plants/solar-binh-hoa").get_json(force=True)
     assert f["properties"]["operator"] == XSS
+
+
+def test_province_page_totals_match_summary(client, atlas):
+    from geo_kttt.summary import district_summary, reconcile
+
+    html = client.get("/districts").get_data(as_text=True)
+    total = next(s for s in district_summary(atlas) if s["code"] == "total")
+    foot = html[html.index("<tfoot>"):html.index("</tfoot>")]
+    assert f'<td class="num">{total["sites"]}</td>' in foot
+    for code, name in zip(atlas.districts().code, atlas.districts().name, strict=True):
+        assert f'href="/districts/{code}"' in html and name in html
+    for r in reconcile(atlas):
+        if r["reported_count"]:
+            assert f"định vị {r['located']} / {r['reported_count']} theo báo cáo" in html
+
+
+def test_district_page_lists_its_sites_and_new_communes(client, atlas):
+    code = "890"
+    html = client.get(f"/districts/{code}?lang=en").get_data(as_text=True)
+    sites = atlas.sites()
+    for name in sites[sites.district_code == code].name_en:
+        assert name.replace("'", "&#39;") in html
+    cw = atlas.crosswalk()
+    for name in cw[cw.old_district_code == code].new_full_name.unique():
+        assert name in html
+    assert f'"fit": "{code}"' in html and f"district={code}" in html
+
+
+def test_serve_command_is_registered(capsys):
+    from geo_kttt.cli import main, parser
+
+    args = parser().parse_args(["serve", "--port", "0", "--host", "127.0.0.1"])
+    assert args.command == "serve" and args.port == "0"
+    assert main(["--atlas", "/nonexistent/atlas.gpkg", "serve", "--port", "0"]) == 2
+    assert "geo-kttt build" in capsys.readouterr().err

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, g, render_template, url_for
 from .. import assets
 from ..catalog import STATUSES
 from ..i18n import register
-from ..mapdata import Filters, filter_sites
+from ..mapdata import Filters, all_sites, filter_sites
 from ..maps import IMPRECISE, build_map
 from ..newcommunes import PROVINCE_CODE, split_old_codes
 from ..summary import district_summary, reconcile
@@ -48,7 +48,7 @@ MAIN_UNITS = ("MWp", "t/day", "ha")
 
 def _units(atlas) -> list[str]:
     """The main capacity units that the atlas uses."""
-    sites = atlas.sites()
+    sites = all_sites(atlas)
     used = set(sites.loc[sites.capacity.notna(), "capacity_unit"])
     return [u for u in MAIN_UNITS if u in used]
 
@@ -104,11 +104,11 @@ def district(code):
         abort(404, f"no district with code {code}; see /districts for the list")
     info = match.iloc[0]
     filters = Filters(district=code)
-    sites = filter_sites(atlas.sites(), filters).sort_values(["layer", "name_vi"])
+    sites = filter_sites(all_sites(atlas), filters).sort_values(["layer", "name_vi"])
     summary = next(s for s in district_summary(atlas) if s["code"] == code)
     m = build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False, fit=code,
-                  sites_url=url_for("pages.api_sites", district=code), site_url=_site_url())
+                  sites_url=url_for("pages.api_sites", district=code, lang=g.lang), site_url=_site_url())
     top = max([v["count"] for v in summary["layers"].values()] + [1])
     layers = [{"id": lid, "title": layer.title[g.lang], "color": layer.color, "units": layer.units,
                **summary["layers"][lid], "width": f"{100 * summary['layers'][lid]['count'] / top:.0f}%"}

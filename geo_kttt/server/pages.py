@@ -21,6 +21,7 @@ from ..i18n import register, t
 from ..mapdata import (
     FilterError,
     Filters,
+    all_sites,
     filter_sites,
     metric_options,
     parse_filters,
@@ -146,20 +147,22 @@ def index():
     if metric and metric not in dict(metric_options(atlas, g.lang)):
         abort(400, f"metric: unknown {metric!r}; allowed: {', '.join(dict(metric_options(atlas, g.lang)))}")
     focus = _focus(atlas, request.args.get("focus", "").strip())
-    query = {k: v for k, v in filters.query().items() if k != "layers"}
+    query = {k: v for k, v in filters.query().items() if k != "layers"} | {"lang": g.lang}
+    sites_url = url_for("pages.api_sites", **query)
     m = build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
-                  sites_url=url_for("pages.api_sites", **query), site_url=_site_url(),
+                  sites_url=sites_url, site_url=_site_url(),
                   metric=metric, focus=focus, fit=filters.district)
     parts = assets.components(m)
     visible = list(filters.layers if filters.layers is not None else atlas.catalog)
-    sites = filter_sites(atlas.sites(), filters, with_layers=False)
+    sites = filter_sites(all_sites(atlas), filters, with_layers=False)
     counts = sites.layer.value_counts().to_dict()
     layers = [{"id": lid, "title": layer.title[g.lang], "color": layer.color, "icon": layer.icon,
                "count": counts.get(lid, 0)} for lid, layer in atlas.catalog.items()]
     districts = list(zip(atlas.districts().code, atlas.districts().full_name, strict=True))
     return render_template(
-        "map.html", map=parts, layers=layers, visible=visible, filters=filters, metric=metric,
+        "map.html", map=parts, sites_url=sites_url, layers=layers, visible=visible, filters=filters,
+        metric=metric,
         statuses=[(k, v[g.lang]) for k, v in STATUSES.items()], districts=districts,
         metrics=metric_options(atlas, g.lang), district_name=dict(districts).get(filters.district),
         summary=panel_summary(sites[sites.layer.isin(visible)], g.lang))
@@ -169,7 +172,7 @@ def index():
 def api_sites():
     """The filtered sites as GeoJSON (brief properties; popups come from api_site)."""
     atlas = get_atlas()
-    body = sites_geojson(atlas, _filters(atlas))
+    body = sites_geojson(atlas, _filters(atlas), g.lang)
     return Response(body, mimetype="application/geo+json")
 
 

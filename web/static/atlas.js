@@ -99,21 +99,31 @@
     return box;
   }
 
+  // One popup for all sites (a popup object per marker costs too much at 100,000 sites).
+  function showPopup(marker, content) {
+    state.map.closePopup(state.popup);
+    state.popup.setLatLng(marker.getLatLng()).setContent(content).openOn(state.map);
+  }
+
   function openSite(marker) {
     var p = marker.feature.properties;
+    state.popupMarker = marker;
     if (p.sources !== undefined || !state.cfg.siteUrl) {
-      marker.setPopupContent(popupContent(p));
+      showPopup(marker, popupContent(p));
       return;
     }
-    marker.setPopupContent(el("div", "site-popup", state.cfg.strings.ui.loading));
+    showPopup(marker, el("div", "site-popup", state.cfg.strings.ui.loading));
     var url = state.cfg.siteUrl.replace("{layer}", encodeURIComponent(p.layer))
       .replace("{id}", encodeURIComponent(p.id));
+    var still = function () { return state.popupMarker === marker && state.map.hasLayer(state.popup); };
     fetch(url).then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (f) {
         marker.feature.properties = f.properties;
-        if (marker.isPopupOpen()) { marker.closePopup(); marker.openPopup(); }  // re-pans to the full popup
+        if (still()) showPopup(marker, popupContent(f.properties));
       })
-      .catch(function () { marker.setPopupContent(el("div", "site-popup", state.cfg.strings.ui.load_failed)); });
+      .catch(function () {
+        if (still()) showPopup(marker, el("div", "site-popup", state.cfg.strings.ui.load_failed));
+      });
   }
 
   function clusterIcon(layer) {
@@ -149,15 +159,12 @@
     if (!layer) return null;
     var c = f.geometry.coordinates;
     var icon = iconFor(layer, p.precision);
-    var m = L.marker([c[1], c[0]], {icon: icon, title: state.cfg.lang === "vi" ? p.name_vi : p.name_en});
+    var title = p.name || (state.cfg.lang === "vi" ? p.name_vi : p.name_en);
+    var m = L.marker([c[1], c[0]], {icon: icon, title: title});
     m.feature = f;
-    m.bindPopup(placeholder, {maxWidth: 340, minWidth: 220});
-    m.on("popupopen", function () { openSite(m); });
-    state.markers[f.id] = m;
+    state.markers[p.layer + "/" + p.id] = m;
     return m;
   }
-
-  var placeholder = function () { return el("div", "site-popup"); };
 
   function addSites(fc) {
     var per = {};
@@ -165,10 +172,21 @@
       var m = makeMarker(f);
       if (m) (per[f.properties.layer] = per[f.properties.layer] || []).push(m);
     });
-    Object.keys(state.groups).forEach(function (id) {
+    // One layer per task: the first layer's clusters show while the others are still added.
+    var ids = Object.keys(state.groups).sort(function (a, b) {
+      return Number(state.map.hasLayer(state.groups[b])) - Number(state.map.hasLayer(state.groups[a]));
+    });
+    var next = function () {
+      var id = ids.shift();
+      if (id === undefined) { done(fc); return; }
       state.groups[id].addLayers(per[id] || []);
       state.shown[id] = (per[id] || []).length;
-    });
+      setTimeout(next, 0);
+    };
+    next();
+  }
+
+  function done(fc) {
     state.map.getContainer().setAttribute("data-sites-loaded", String(fc.features.length));
     updateLegend();
     document.dispatchEvent(new CustomEvent("geokttt:loaded", {detail: {count: fc.features.length}}));
@@ -258,6 +276,10 @@
     legendRow(box, badge(grey, "commune"), S.imprecise);
     var line = el("span", "swatch-line");
     legendRow(box, line, S.districts);
+    if (state.cfg.units) {
+      legendRow(box, el("span", "swatch unit"), S.new_unit);
+      legendRow(box, el("span", "swatch unit split"), S.split_short);
+    }
     var ch = state.cfg.choropleth;
     if (ch) {
       box.appendChild(el("h4", null, ch.label));
@@ -293,23 +315,26 @@
     if (!m) return false;
     var g = state.groups[target.layer];
     if (!state.map.hasLayer(g)) setVisible(target.layer, true);
-    g.zoomToShowLayer(m, function () { m.openPopup(); });
+    g.zoomToShowLayer(m, function () { openSite(m); });
     return true;
   }
 
   function init(map, cfg) {
-    state = {map: map, cfg: cfg, groups: {}, layers: {}, markers: {}, shown: {}, icons: {},
+    state = {map: map, cfg: cfg, popup: L.popup({maxWidth: 340, minWidth: 220, offset: L.point(0, -6)}),
+      groups: {}, layers: {}, markers: {}, shown: {}, icons: {},
       iconsUrl: typeof cfg.iconsUrl === "string" ? cfg.iconsUrl : "/static/icons.svg"};
     var imprecise = cfg.imprecise || ["commune", "district"];
     state.imprecise = function (p) { return imprecise.indexOf(p.precision) >= 0; };
-    if (map.options.maxZoom === undefined) map.setMaxZoom(cfg.maxZoom || 19);
-    if (map.options.minZoom === undefined) map.setMinZoom(cfg.minZoom || 7);
+    // Zoom limits of a provincial atlas; fewer zoom levels also means less clustering work.
+    map.setMinZoom(cfg.minZoom || 8);
+    map.setMaxZoom(cfg.maxZoom || 18);
     state.districtLayer = districtLayer();
     state.unitLayer = unitLayer();
     cfg.layers.forEach(function (l) {
       state.layers[l.id] = l;
-      state.groups[l.id] = L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 40,
+      state.groups[l.id] = L.markerClusterGroup({maxClusterRadius: 40,
         showCoverageOnHover: false, disableClusteringAtZoom: 15, iconCreateFunction: clusterIcon(l)});
+      state.groups[l.id].on("click", function (e) { openSite(e.layer); });
       if (cfg.visible.indexOf(l.id) >= 0) state.groups[l.id].addTo(map);
     });
     var legend = L.control({position: "bottomright"});

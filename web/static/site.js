@@ -75,26 +75,35 @@
       e.addEventListener("change", function () { form.submit(); });
     });
     var toggles = form.querySelectorAll("[data-layer-toggle]");
+    var sync = function () {
+      var on = [], all = true;
+      toggles.forEach(function (b) { if (b.checked) on.push(b.value); else all = false; });
+      var params = new URLSearchParams(window.location.search);
+      params.delete("layer");
+      if (all) params.delete("layers"); else params.set("layers", on.join(","));
+      history.replaceState(null, "", window.location.pathname + "?" + params.toString());
+      var total = 0;
+      document.querySelectorAll("[data-summary-layer]").forEach(function (tr) {
+        var shown = on.indexOf(tr.getAttribute("data-summary-layer")) >= 0;
+        tr.classList.toggle("hidden-layer", !shown);
+        if (shown) total += Number(tr.getAttribute("data-count"));
+      });
+      var t = document.getElementById("shown-total");
+      if (t) t.textContent = String(total);
+    };
     toggles.forEach(function (box) {
       box.addEventListener("change", function () {
         if (window.geoKttt) window.geoKttt.setVisible(box.value, box.checked);
-        var on = [], all = true;
-        toggles.forEach(function (b) { if (b.checked) on.push(b.value); else all = false; });
-        var params = new URLSearchParams(window.location.search);
-        params.delete("layer");
-        if (all) params.delete("layers"); else params.set("layers", on.join(","));
-        history.replaceState(null, "", window.location.pathname + "?" + params.toString());
-        var total = 0;
-        document.querySelectorAll("[data-summary-layer]").forEach(function (tr) {
-          var shown = on.indexOf(tr.getAttribute("data-summary-layer")) >= 0;
-          tr.classList.toggle("hidden-layer", !shown);
-          if (shown) total += Number(tr.getAttribute("data-count"));
-        });
-        var t = document.getElementById("shown-total");
-        if (t) t.textContent = String(total);
+        sync();
       });
     });
+    // A layer switched on from elsewhere (a search result in a hidden layer): tick its box.
+    document.addEventListener("geokttt:layers", function (ev) {
+      toggles.forEach(function (b) { b.checked = ev.detail.visible.indexOf(b.value) >= 0; });
+      sync();
+    });
   }
+
   /* Sortable tables: click a column heading; numbers sort by their data-value. */
   document.querySelectorAll("table.sortable").forEach(function (table) {
     var heads = table.querySelectorAll("thead th");
