@@ -100,10 +100,15 @@ def choropleth(atlas, filters: Filters, metric: str | None, lang: str) -> dict |
     top = max(values.values(), default=0)
     if top <= 0:
         return {"label": label, "colors": {c: ZERO_COLOR for c in values}, "classes": [], "values": values}
-    step = top / len(CLASS_COLORS)
-    classes = [{"from": round(i * step, 3), "to": round((i + 1) * step, 3), "color": c}
-               for i, c in enumerate(CLASS_COLORS)]
-    colors = {code: ZERO_COLOR if v <= 0 else CLASS_COLORS[min(int(math.ceil(v / step)) - 1, 4)]
+    counts = metric.startswith("count")
+    n = len(CLASS_COLORS)
+    step = math.ceil(top / n) if counts else top / n  # whole numbers of sites per class
+    n = math.ceil(top / step) if counts else n
+    palette = CLASS_COLORS[len(CLASS_COLORS) - n:]  # the darkest class is always the top one
+    classes = [{"from": i * step + 1 if counts else round(i * step, 3),
+                "to": (i + 1) * step if counts else round((i + 1) * step, 3), "color": c}
+               for i, c in enumerate(palette)]
+    colors = {code: ZERO_COLOR if v <= 0 else palette[min(int(math.ceil(v / step)) - 1, n - 1)]
               for code, v in values.items()}
     return {"label": label, "colors": colors, "classes": classes, "values": values}
 

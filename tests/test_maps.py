@@ -128,6 +128,16 @@ def test_choropleth_counts_match_sites(atlas):
         metric_values(atlas, Filters(), "bogus", "vi")
 
 
+def test_count_classes_are_whole_numbers(atlas):
+    ch = choropleth(atlas, Filters(), "count:waste_facilities", "vi")
+    top = max(ch["values"].values())
+    assert all(isinstance(c["from"], int) and isinstance(c["to"], int) for c in ch["classes"])
+    assert ch["classes"][0]["from"] == 1 and ch["classes"][-1]["to"] >= top
+    darkest = [code for code, v in ch["values"].items() if v == top]
+    assert all(ch["colors"][code] == ch["classes"][-1]["color"] for code in darkest)
+    assert all(ch["colors"][code] == "#f4f4f4" for code, v in ch["values"].items() if v == 0)
+
+
 @pytest.mark.parametrize("q", ["chau doc", "CHAU DOC", "Châu Đốc", "châu đốc"])
 def test_search_folds_diacritics(atlas, q):
     results = search(atlas, q)

@@ -285,7 +285,7 @@
       box.appendChild(el("h4", null, ch.label));
       ch.classes.forEach(function (c) {
         var sw = el("span", "swatch"); sw.style.background = c.color;
-        legendRow(box, sw, fmt(c.from) + " – " + fmt(c.to));
+        legendRow(box, sw, c.from === c.to ? fmt(c.from) : fmt(c.from) + " – " + fmt(c.to));
       });
       var z = el("span", "swatch zero");
       legendRow(box, z, "0 / " + S.no_data);
