@@ -120,11 +120,12 @@ def _focus(atlas, value: str) -> dict | None:
     return {"bbox": hit["bbox"]}
 
 
-def panel_summary(sites, lang: str) -> dict:
+def panel_summary(sites, lang: str, catalog: dict) -> dict:
     """Counts by status, capacity totals per unit and shares, for the side panel."""
     n = len(sites)
     caps = sites[sites.capacity.notna() & sites.capacity_unit.astype(bool)]
-    capacity = [(unit, f"{v:,.1f}".rstrip("0").rstrip("."))
+    labels = {u: text[lang] for layer in reversed(list(catalog.values())) for u, text in layer.units.items()}
+    capacity = [(labels.get(unit, unit), f"{v:,.1f}".rstrip("0").rstrip("."))
                 for unit, v in caps.groupby("capacity_unit")["capacity"].sum().items()]
     return {"total": n,
             "by_status": [(STATUSES[k][lang], int(v)) for k, v in sites.status.value_counts().items()],
@@ -165,7 +166,7 @@ def index():
         metric=metric,
         statuses=[(k, v[g.lang]) for k, v in STATUSES.items()], districts=districts,
         metrics=metric_options(atlas, g.lang), district_name=dict(districts).get(filters.district),
-        summary=panel_summary(sites[sites.layer.isin(visible)], g.lang))
+        summary=panel_summary(sites[sites.layer.isin(visible)], g.lang, atlas.catalog))
 
 
 @bp.get("/api/sites.geojson")
