@@ -125,3 +125,11 @@ def test_panel_script_carries_page_state_into_downloads(live_server, tmp_path):
         assert info.value.suggested_filename == "kttt-890-tinh-bien-map-en-a4.pdf"
         browser.close()
     assert errors == []
+
+
+def test_map_and_district_pages_carry_their_filters_into_the_export_panel(client):
+    html = client.get("/?district=890&status=operating").get_data(as_text=True)
+    assert 'id="export-panel"' in html
+    assert "/export/data.xlsx?" in html and "district=890" in html and "status=operating" in html
+    page = client.get("/districts/884?lang=en").get_data(as_text=True)
+    assert 'id="export-panel"' in page and "/export/pack.zip?district=884" in page

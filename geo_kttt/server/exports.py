@@ -22,6 +22,7 @@ bp = Blueprint("exports", __name__, url_prefix="/export")
 
 register({
     "export_title": {"vi": "Xuất bản đồ và dữ liệu", "en": "Export maps and data"},
+    "export_button": {"vi": "Xuất bản đồ", "en": "Export"},
     "export_sheet": {"vi": "Bản đồ in", "en": "Map sheet"},
     "export_paper": {"vi": "Khổ giấy", "en": "Paper"},
     "export_orientation": {"vi": "Hướng", "en": "Orientation"},
