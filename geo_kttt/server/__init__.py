@@ -114,6 +114,16 @@ def _install_web(app: Flask) -> None:
     app.register_error_handler(404, _error)
 
 
+# Top-bar links added by blueprints: (endpoint, i18n key), shown when the endpoint exists.
+NAV_EXTRA: list[tuple[str, str]] = []
+
+
+def nav_link(endpoint: str, key: str) -> None:
+    """Add a top-bar link to ``endpoint`` labelled ``t(key)`` (once)."""
+    if (endpoint, key) not in NAV_EXTRA:
+        NAV_EXTRA.append((endpoint, key))
+
+
 def get_atlas():
     """The atlas of the current app, opened once per process."""
     ext = current_app.extensions

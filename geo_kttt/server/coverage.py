@@ -13,16 +13,10 @@ from ..coverage_report import HEADERS, rows, summary_lines, to_csv, to_xlsx
 from ..coverage_units import LEVELS
 from ..i18n import register, t
 from ..text import slug
-from . import get_atlas
+from . import get_atlas, nav_link
 
 bp = Blueprint("coverage", __name__)
-try:  # the top bar's extra links (web pages blueprint), when present
-    from .pages import NAV_EXTRA
-
-    if ("coverage.page", "nav_coverage") not in NAV_EXTRA:
-        NAV_EXTRA.append(("coverage.page", "nav_coverage"))
-except ImportError:
-    pass
+nav_link("coverage.page", "nav_coverage")
 
 register({
     "nav_coverage": {"vi": "Độ bao phủ", "en": "Coverage"},

@@ -12,16 +12,10 @@ from flask import Blueprint, abort, g, render_template, request
 
 from ..catalog import FIELDS
 from ..i18n import register, t
-from . import get_atlas
+from . import get_atlas, nav_link
 
 bp = Blueprint("imports", __name__)
-try:  # a link in the top bar (web pages blueprint), when present
-    from .pages import NAV_EXTRA
-
-    if ("imports.changes", "nav_changes") not in NAV_EXTRA:
-        NAV_EXTRA.append(("imports.changes", "nav_changes"))
-except ImportError:
-    pass
+nav_link("imports.changes", "nav_changes")
 DEFAULT_DAYS = 90
 ACTIONS = ("added", "changed", "removed")
 

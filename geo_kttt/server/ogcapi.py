@@ -14,7 +14,7 @@ from werkzeug.routing import PathConverter
 
 from .. import ogcapi as core
 from ..i18n import register, t
-from . import get_atlas
+from . import get_atlas, nav_link
 
 PREFIX = "/ogcapi"
 bp = Blueprint("ogcapi", __name__, url_prefix=PREFIX, template_folder="templates")
@@ -43,15 +43,7 @@ register({
 })
 
 
-@bp.record_once
-def _nav(state):
-    """A link in the top bar when the pages blueprint is there."""
-    try:
-        from .pages import NAV_EXTRA
-    except ImportError:
-        return
-    if ("ogcapi.landing", "ogc.nav") not in NAV_EXTRA:
-        NAV_EXTRA.append(("ogcapi.landing", "ogc.nav"))
+nav_link("ogcapi.landing", "ogc.nav")
 
 
 def _base() -> str:

@@ -30,13 +30,10 @@ from ..mapdata import (
 )
 from ..maps import IMPRECISE, build_map
 from ..search import search
-from . import get_atlas
+from . import NAV_EXTRA, get_atlas
 
 bp = Blueprint("pages", __name__)
 
-# Extra top-bar links shown when their endpoint exists: (endpoint, i18n key). Other
-# blueprints append to this list (see docs/web.md).
-NAV_EXTRA: list[tuple[str, str]] = []
 
 register({
     "nav": {"vi": "Điều hướng", "en": "Navigation"},

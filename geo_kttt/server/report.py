@@ -7,16 +7,10 @@ from flask import Blueprint, g, render_template
 from ..catalog import PRECISIONS, STATUSES
 from ..i18n import register
 from ..summary import reconcile
-from . import get_atlas
+from . import get_atlas, nav_link
 
 bp = Blueprint("report", __name__)
-try:  # a link in the top bar (web pages blueprint), when present
-    from .pages import NAV_EXTRA
-
-    if ("report.page", "nav_report") not in NAV_EXTRA:
-        NAV_EXTRA.append(("report.page", "nav_report"))
-except ImportError:
-    pass
+nav_link("report.page", "nav_report")
 
 register({
     "nav_report": {"vi": "Đối chiếu báo cáo", "en": "Report check"},
