@@ -136,8 +136,8 @@ def cmd_serve(args) -> int:
     """Serve the atlas with waitress (a production WSGI server)."""
     import waitress
 
-    app = create_app({"ATLAS": args.database or args.atlas or settings.get("DATABASE_URL")
-                      or settings.get("ATLAS")} if (args.atlas or args.database) else None)
+    atlas = args.database or args.atlas
+    app = create_app({"ATLAS": str(atlas)} if atlas else None)
     with app.app_context():
         get_atlas()  # fail early, with the message of AtlasMissing, when nothing is built
     host, port = args.host or settings.get("HOST"), int(args.port or settings.get("PORT"))
