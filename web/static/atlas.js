@@ -145,20 +145,30 @@
     }
   });
 
-  function iconFor(layer, precision) {
-    var key = layer.id + "|" + precision;
+  // Sites sharing one point (e.g. several sites known only to the same commune) are drawn on a
+  // small ring around it, in screen pixels, so that each stays visible and clickable.
+  function ringOffset(k, n) {
+    if (n < 2) return [0, 0];
+    var perRing = 8, ring = Math.floor(k / perRing), inRing = Math.min(perRing, n - ring * perRing);
+    var angle = 2 * Math.PI * (k % perRing) / inRing - Math.PI / 2, r = 26 + 16 * ring;
+    return [Math.round(r * Math.cos(angle)), Math.round(r * Math.sin(angle))];
+  }
+
+  function iconFor(layer, precision, offset) {
+    var key = layer.id + "|" + precision + "|" + offset.join(",");
     if (!state.icons[key]) {
       state.icons[key] = new SiteIcon({layer: layer, precision: precision, html: "",
-        iconSize: L.point(24, 24), className: "site-marker layer-" + layer.id + " precision-" + precision});
+        iconSize: L.point(24, 24), iconAnchor: L.point(12 - offset[0], 12 - offset[1]),
+        className: "site-marker layer-" + layer.id + " precision-" + precision});
     }
     return state.icons[key];
   }
 
-  function makeMarker(f) {
+  function makeMarker(f, offset) {
     var p = f.properties, layer = state.layers[p.layer];
     if (!layer) return null;
     var c = f.geometry.coordinates;
-    var icon = iconFor(layer, p.precision);
+    var icon = iconFor(layer, p.precision, offset);
     var title = p.name || (state.cfg.lang === "vi" ? p.name_vi : p.name_en);
     var m = L.marker([c[1], c[0]], {icon: icon, title: title});
     m.feature = f;
@@ -167,9 +177,16 @@
   }
 
   function addSites(fc) {
-    var per = {};
+    // Layers sharing a point get one ring position each; a layer's own sites there cluster.
+    var per = {}, shared = {};
+    var where = function (f) { return f.geometry.coordinates.map(function (v) { return v.toFixed(6); }).join(","); };
     fc.features.forEach(function (f) {
-      var m = makeMarker(f);
+      var k = where(f), here = shared[k] = shared[k] || [];
+      if (here.indexOf(f.properties.layer) < 0) here.push(f.properties.layer);
+    });
+    fc.features.forEach(function (f) {
+      var here = shared[where(f)];
+      var m = makeMarker(f, ringOffset(here.indexOf(f.properties.layer), here.length));
       if (m) (per[f.properties.layer] = per[f.properties.layer] || []).push(m);
     });
     // One layer per task: the first layer's clusters show while the others are still added.
@@ -320,7 +337,7 @@
   }
 
   function init(map, cfg) {
-    state = {map: map, cfg: cfg, popup: L.popup({maxWidth: 340, minWidth: 220, offset: L.point(0, -6)}),
+    state = {map: map, cfg: cfg, popup: L.popup({maxWidth: 340, minWidth: 220, maxHeight: 320, offset: L.point(0, -6)}),
       groups: {}, layers: {}, markers: {}, shown: {}, icons: {},
       iconsUrl: typeof cfg.iconsUrl === "string" ? cfg.iconsUrl : "/static/icons.svg"};
     var imprecise = cfg.imprecise || ["commune", "district"];
