@@ -73,6 +73,19 @@ def test_markers_of_every_layer_render(page, live_server, atlas):
     assert not page.problems, page.problems
 
 
+def test_sites_sharing_a_commune_point_stay_apart(page, live_server, atlas):
+    sites = atlas.sites()
+    here = sites[sites.commune_code == "30538"]  # An Hảo: Sao Mai solar and the Vồ Bà village
+    assert set(here.layer) >= {"solar_plants", "circular_models"}
+    _open_map(page, live_server + "/?district=890")
+    boxes = []
+    for layer in ("solar_plants", "circular_models"):
+        title = here[here.layer == layer].iloc[0]["name_vi"]
+        boxes.append(page.locator(f".leaflet-marker-icon[title='{title}']").bounding_box())
+    (a, b) = boxes
+    assert abs(a["x"] - b["x"]) + abs(a["y"] - b["y"]) >= 24  # at least one icon width apart
+
+
 def test_toggling_a_layer_hides_its_markers(page, live_server, atlas):
     _open_map(page, live_server + "/")
     lid = next(iter(atlas.catalog))
