@@ -132,7 +132,9 @@ def _new_commune_shapes(new: pd.DataFrame, crosswalk: pd.DataFrame, communes) ->
     geoms = None
     if communes is not None:
         ag = crosswalk[crosswalk.old_province_code == PROVINCE_CODE]
-        joined = communes[["code", "geometry"]].merge(ag, left_on="code", right_on="old_code")
+        # One polygon may stand for several old units ("30376;30377;30378"): join it to each.
+        parts = communes[["code", "geometry"]].assign(code=communes.code.str.split(";")).explode("code")
+        joined = parts.merge(ag, left_on="code", right_on="old_code")
         geoms = joined.dissolve(by="new_code")["geometry"]
     out = gpd.GeoDataFrame(new, geometry=[None] * len(new), crs=4326)
     if geoms is not None:

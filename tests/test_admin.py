@@ -58,3 +58,9 @@ def test_import_without_crs_or_fields_is_refused(tmp_path, admin):
     io.write_vector(admin.districts[["code", "geometry"]], shp)
     with pytest.raises(ValueError, match="no column 'TEN'"):
         import_boundaries(shp, "district", tmp_path, name_field="TEN")
+
+
+def test_every_new_commune_of_old_an_giang_has_a_shape(admin):
+    from_ag = set(admin.crosswalk[admin.crosswalk.old_province_code == "89"].new_code)
+    shaped = admin.new_communes[admin.new_communes.geometry.notna()]
+    assert set(shaped.new_code) == from_ag  # incl. Long Phú, drawn from the joint Tân Châu polygon
