@@ -211,3 +211,8 @@ def test_serve_command_is_registered(capsys):
     assert args.command == "serve" and args.port == "0"
     assert main(["--atlas", "/nonexistent/atlas.gpkg", "serve", "--port", "0"]) == 2
     assert "geo-kttt build" in capsys.readouterr().err
+
+
+def test_province_table_keeps_capacity_ranges(client):
+    html = client.get("/districts").get_data(as_text=True)
+    assert "12–15" in html  # Vĩnh Gia incinerator, 12-15 t/day, in Tri Tôn

@@ -53,8 +53,10 @@ def _units(atlas) -> list[str]:
     return [u for u in MAIN_UNITS if u in used]
 
 
-def _cap(summary_row: dict, unit: str) -> float:
-    return sum(info["capacity"].get(unit, {}).get("min", 0) for info in summary_row["layers"].values())
+def _cap(summary_row: dict, unit: str) -> tuple[float, float]:
+    """Capacity total in ``unit`` as (low, high): equal unless some site gives a range."""
+    caps = [info["capacity"].get(unit, {}) for info in summary_row["layers"].values()]
+    return sum(c.get("min", 0) for c in caps), sum(c.get("max", 0) for c in caps)
 
 
 def province_rows(atlas) -> tuple[list[dict], dict]:
