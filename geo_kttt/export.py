@@ -242,8 +242,9 @@ def investor_pack(atlas, sel: Selection, dest: Path, progress: Progress = quiet)
         for lang in ("vi", "en"):
             progress(f"map sheet PDF ({lang})")
             files.append(sheet.render_sheet(atlas, sel, work / f"{stem}-map-{lang}.pdf", lang=lang))
-        progress("standalone HTML map")
-        files.append(standalone_html(atlas, sel, work / f"{stem}-map.html"))
+        for lang in ("vi", "en"):
+            progress(f"standalone HTML map ({lang})")
+            files.append(standalone_html(atlas, sel, work / f"{stem}-map-{lang}.html", lang=lang))
         for fmt in ("xlsx", "gpkg"):
             progress(f"data ({fmt})")
             files.append(downloads.write_data(atlas, sel, fmt, work / f"{stem}.{fmt}"))
@@ -260,8 +261,10 @@ def investor_pack(atlas, sel: Selection, dest: Path, progress: Progress = quiet)
 PACK_FILES = {  # file name ending -> (Vietnamese, English) description
     "-map-vi.pdf": ("Bản đồ in khổ A4, tiếng Việt", "Printable A4 map sheet, Vietnamese"),
     "-map-en.pdf": ("Bản đồ in khổ A4, tiếng Anh", "Printable A4 map sheet, English"),
-    "-map.html": ("Bản đồ tương tác, mở bằng trình duyệt, dùng được khi không có mạng",
-                  "Interactive map: open in a web browser; works offline"),
+    "-map-vi.html": ("Bản đồ tương tác tiếng Việt, mở bằng trình duyệt, dùng được khi không có mạng",
+                     "Interactive map, Vietnamese: open in a web browser; works offline"),
+    "-map-en.html": ("Bản đồ tương tác tiếng Anh, mở bằng trình duyệt, dùng được khi không có mạng",
+                     "Interactive map, English: open in a web browser; works offline"),
     ".xlsx": ("Bảng tính: mỗi lớp một trang, trang 'about' giải thích các trường và nguồn",
               "Workbook: a sheet per layer, plus 'about' (fields, sources, licences)"),
     ".gpkg": ("GeoPackage cho QGIS/ArcGIS: mỗi lớp một bảng",

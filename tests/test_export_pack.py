@@ -24,12 +24,15 @@ def test_district_pack_contents(atlas, tmp_path):
     stem = "kttt-891-tri-ton"
     with zipfile.ZipFile(path) as z:
         assert sorted(z.namelist()) == sorted(f"{stem}/{n}" for n in (
-            "README.txt", f"{stem}-map-vi.pdf", f"{stem}-map-en.pdf", f"{stem}-map.html",
+            "README.txt", f"{stem}-map-vi.pdf", f"{stem}-map-en.pdf",
+            f"{stem}-map-vi.html", f"{stem}-map-en.html",
             f"{stem}.xlsx", f"{stem}.gpkg"))
         z.extractall(tmp_path)
     folder = tmp_path / stem
     readme = (folder / "README.txt").read_text(encoding="utf-8")
     assert "Tri Tôn" in readme and atlas.metadata["data_date"] in readme and "GPL-3.0" in readme
+    assert '<html lang="en"' in (folder / f"{stem}-map-en.html").read_text(encoding="utf-8")
+    assert '<html lang="vi"' in (folder / f"{stem}-map-vi.html").read_text(encoding="utf-8")
     for lang, word in (("vi", "Chú giải"), ("en", "Legend")):
         text = subprocess.run(["pdftotext", str(folder / f"{stem}-map-{lang}.pdf"), "-"], check=True,
                               capture_output=True, text=True).stdout
