@@ -95,7 +95,8 @@ def test_pack_download(client):
     names = zipfile.ZipFile(io.BytesIO(resp.data)).namelist()
     assert {n.split("/", 1)[1] for n in names} == {
         "README.txt", "kttt-890-tinh-bien-map-vi.pdf", "kttt-890-tinh-bien-map-en.pdf",
-        "kttt-890-tinh-bien-map.html", "kttt-890-tinh-bien.xlsx", "kttt-890-tinh-bien.gpkg"}
+        "kttt-890-tinh-bien-map-vi.html", "kttt-890-tinh-bien-map-en.html",
+        "kttt-890-tinh-bien.xlsx", "kttt-890-tinh-bien.gpkg"}
 
 
 @pytest.mark.browser
