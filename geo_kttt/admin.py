@@ -13,7 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from . import io, settings
-from .text import fold, nfc
+from .text import nfc
 
 PROVINCE_CODE = "89"
 FILES = {
@@ -140,35 +140,6 @@ def _new_commune_shapes(new: pd.DataFrame, crosswalk: pd.DataFrame, communes) ->
     if geoms is not None:
         out["geometry"] = out["new_code"].map(geoms)
     return out
-
-
-def district_of(admin: AdminUnits, code: str):
-    rows = admin.districts[admin.districts.code == str(code)]
-    return None if rows.empty else rows.iloc[0]
-
-
-def new_units_of_district(admin: AdminUnits, code: str) -> pd.DataFrame:
-    """The 2025 communes that the communes of old district ``code`` became."""
-    cw = admin.crosswalk[admin.crosswalk.old_district_code == str(code)]
-    cols = ["old_code", "old_name", "new_code", "new_name", "new_full_name", "merge_type"]
-    return cw[cols].sort_values(["new_name", "old_name"]).reset_index(drop=True)
-
-
-def search_units(admin: AdminUnits, query: str) -> list[dict]:
-    """Districts, old communes and new communes whose folded name contains ``query``."""
-    q = fold(query)
-    hits = []
-    for _, d in admin.districts.iterrows():
-        if q in fold(d["name"]):
-            hits.append({"type": "district", "code": d.code, "name": d["name"]})
-    for _, c in admin.commune_points.iterrows():
-        if q in fold(c["name"]):
-            hits.append({"type": "commune", "code": c.code, "name": c["name"],
-                         "district": c.district_name})
-    for _, n in admin.new_communes.iterrows():
-        if q in fold(n.new_name):
-            hits.append({"type": "new_commune", "code": n.new_code, "name": n.new_full_name})
-    return hits
 
 
 def import_boundaries(src: Path, level: str, dest_root: Path, crs=None,

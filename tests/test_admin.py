@@ -1,6 +1,6 @@
 import pytest
 
-from geo_kttt.admin import DataMissing, load_admin, new_units_of_district, search_units
+from geo_kttt.admin import DataMissing, load_admin
 
 
 def test_districts_and_crosswalk(admin):
@@ -10,18 +10,6 @@ def test_districts_and_crosswalk(admin):
     assert ag.new_code.nunique() == 54
     assert admin.new_communes.new_code.nunique() == 102
     assert admin.districts.crs.to_epsg() == 4326
-
-
-def test_new_units_of_a_district(admin):
-    units = new_units_of_district(admin, "890")  # Tịnh Biên
-    assert "Núi Cấm" in set(units.new_name)
-    assert set(units.old_name) >= {"An Hảo", "Tân Lập"}
-
-
-def test_search_folds_diacritics(admin):
-    hits = search_units(admin, "chau doc")
-    assert {"type": "district", "code": "884", "name": "Châu Đốc"} in hits
-    assert search_units(admin, "CHÂU ĐỐC") == hits
 
 
 def test_missing_folder_is_explained(tmp_path, monkeypatch):
