@@ -121,7 +121,8 @@ def test_search_without_diacritics_opens_the_site(page, live_server, atlas):
 def test_language_switch_changes_legend(page, live_server, atlas):
     _open_map(page, live_server + "/?status=operating")
     assert "Chú giải" in page.locator(".atlas-legend").inner_text()
-    page.click(".lang a[hreflang=en]")
+    with page.expect_navigation():  # else the wait below may see the old page
+        page.click(".lang a[hreflang=en]")
     page.wait_for_function("() => /^[0-9]+$/.test(document.querySelector('.folium-map').dataset.sitesLoaded"
                            " || '')")
     legend = page.locator(".atlas-legend").inner_text()
