@@ -14,6 +14,10 @@ from geo_kttt.store import build, open_atlas
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ROOT / "layers"
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots for people to look at (git-ignored)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 pytest_plugins = ["ogc_fixtures"]  # both backends (GeoPackage, PostGIS) for the API and store tests
 
 
@@ -57,6 +61,19 @@ def client(app):
 @pytest.fixture()
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, driven by Playwright (one per test module)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found; scripts/setup installs Debian's chromium")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
 
 
 @pytest.fixture(scope="session")

@@ -8,35 +8,18 @@ from __future__ import annotations
 import csv
 import shutil
 import threading
-from pathlib import Path
 
 import pytest
+from conftest import ARTIFACTS, LAYERS
 from werkzeug.serving import make_server
 
 from geo_kttt.text import fold
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 XSS = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found; scripts/setup installs Debian's chromium")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture()
@@ -184,7 +167,7 @@ def xss_server(admin, tmp_path_factory):
     from geo_kttt.store import build
 
     layers = tmp_path_factory.mktemp("xss-browser") / "layers"
-    shutil.copytree(ROOT / "layers", layers)
+    shutil.copytree(LAYERS, layers)
     path = layers / "solar_plants.csv"
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))

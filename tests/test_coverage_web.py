@@ -5,19 +5,15 @@ from __future__ import annotations
 import io
 import re
 import shutil
-from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import LAYERS
+from conftest import ARTIFACTS, LAYERS
 
 from geo_kttt.coverage import compute
 from geo_kttt.store import build
 
 XSS = "<img src=x onerror=alert(1)>"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 
 def test_page_lists_every_unit_and_marks_the_unserved(client, atlas):
@@ -97,16 +93,12 @@ def test_facility_names_are_escaped(xss_app):
 
 
 @pytest.mark.browser
-def test_browser_renders_map_table_and_popup(live_server, atlas):
-    from playwright.sync_api import sync_playwright
-
+def test_browser_renders_map_table_and_popup(browser, live_server, atlas):
     cov = compute(atlas, by="commune")
     first_unserved = cov.units.set_index("code").loc[cov.unserved()[0], "name"]
-    ARTIFACTS.mkdir(exist_ok=True)
     errors = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    try:
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(f"{live_server}/coverage")
@@ -130,7 +122,8 @@ def test_browser_renders_map_table_and_popup(live_server, atlas):
         assert first_unserved in popup.inner_text() and "km" in popup.inner_text()
         assert "Chưa được phục vụ" in popup.inner_text()
         page.screenshot(path=str(ARTIFACTS / "coverage-popup.png"))
-        browser.close()
+    finally:
+        page.close()
     assert errors == []
 
 

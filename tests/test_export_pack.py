@@ -14,9 +14,6 @@ from openpyxl import load_workbook
 from geo_kttt.cli import main
 from geo_kttt.export import Selection, investor_pack, standalone_html
 
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run", "--disable-sync"]
-
 
 def test_district_pack_contents(atlas, tmp_path):
     said = []
@@ -67,18 +64,15 @@ def test_standalone_html_is_self_contained(atlas, tmp_path):
 
 
 @pytest.mark.browser
-def test_standalone_html_opens_offline_in_chromium(admin, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_standalone_html_opens_offline_in_chromium(browser, admin, tmp_path):
     atlas, bad_id, _ = tweaked_atlas(admin, tmp_path)
     from geo_kttt.standalone import render_standalone
 
     page_file = tmp_path / "m.html"
     page_file.write_text(render_standalone(atlas, Selection(), "en", tiles="none"), encoding="utf-8")
     outside, dialogs, errors = [], [], []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    try:
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
 
@@ -106,7 +100,8 @@ def test_standalone_html_opens_offline_in_chromium(admin, tmp_path):
         assert HOSTILE["name_en"] in popup.inner_text()  # shown as text
         assert popup.locator("b, script").count() == 0
         page.screenshot(path=str(tmp_path / "standalone.png"))
-        browser.close()
+    finally:
+        page.close()
     assert outside == [] and dialogs == [] and errors == []
 
 

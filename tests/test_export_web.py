@@ -100,14 +100,9 @@ def test_pack_download(client):
 
 
 @pytest.mark.browser
-def test_panel_script_carries_page_state_into_downloads(live_server, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-        page = browser.new_page(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+def test_panel_script_carries_page_state_into_downloads(browser, live_server, tmp_path):
+    page = browser.new_page(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    try:
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(f"{m.text} {m.location}") if m.type == "error" else None)
@@ -124,7 +119,8 @@ def test_panel_script_carries_page_state_into_downloads(live_server, tmp_path):
             page.select_option("select[name=sheet_lang]", "en")
             page.click("button[formaction$='sheet.pdf']")
         assert info.value.suggested_filename == "kttt-890-tinh-bien-map-en-a4.pdf"
-        browser.close()
+    finally:
+        page.close()
     assert errors == []
 
 
