@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .admin import PROVINCE_CODE
-from .sites import METRIC_CRS
+from .sites import METRIC_CRS, district_points
 
 LEVELS = ("commune", "district", "new-commune")
 FALLBACK_NOTE = {
@@ -29,11 +29,6 @@ def split_codes(code: str) -> list[str]:
 
 def _district_names(frames) -> dict:
     return dict(zip(frames.districts.code, frames.districts["name"], strict=True))
-
-
-def district_points(districts: gpd.GeoDataFrame) -> gpd.GeoSeries:
-    """The point inside each district, in EPSG:9208 (the one sites.locate uses), by code."""
-    return districts.set_index("code").to_crs(METRIC_CRS).representative_point()
 
 
 def commune_units(frames) -> gpd.GeoDataFrame:

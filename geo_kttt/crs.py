@@ -19,12 +19,14 @@ import numpy as np
 from pyproj import CRS
 from pyproj.transformer import Transformer, TransformerGroup
 
+from .sites import METRIC_CRS
+from .validate import PROVINCE_TOLERANCE_M
+
 OPERATION = "EPSG:6960"
 OPERATION_NAME = "VN-2000 to WGS 84 (2)"
 OPERATION_ACCURACY_M = 1.0
 VN2000 = {"EPSG:9208": "VN-2000 / TM-3 104-45", "EPSG:3405": "VN-2000 / UTM zone 48N",
           "EPSG:4756": "VN-2000 (geographic)"}
-MEASURE_CRS = "EPSG:9208"
 # Plausible values for Viet Nam in each kind of coordinate.
 LON_RANGE, LAT_RANGE = (102.0, 110.0), (8.0, 24.0)
 EASTING_RANGE, NORTHING_RANGE = (100_000.0, 900_000.0), (900_000.0, 2_700_000.0)
@@ -140,12 +142,12 @@ def other(crs: str) -> str:
 
 def outside_km(lon, lat, province) -> np.ndarray:
     """Distance in km from each point to the province (0 inside), measured in EPSG:9208."""
-    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(MEASURE_CRS)
-    shape = gpd.GeoSeries([province], crs=4326).to_crs(MEASURE_CRS).iloc[0]
+    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(METRIC_CRS)
+    shape = gpd.GeoSeries([province], crs=4326).to_crs(METRIC_CRS).iloc[0]
     return np.asarray(pts.distance(shape)) / 1000.0
 
 
-def inside(lon, lat, province, tolerance_km: float = 2.0) -> np.ndarray:
+def inside(lon, lat, province, tolerance_km: float = PROVINCE_TOLERANCE_M / 1000) -> np.ndarray:
     """True where a point is within ``tolerance_km`` of the province."""
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     ok = np.isfinite(lon) & np.isfinite(lat)

@@ -52,6 +52,11 @@ def typed(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def district_points(districts: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """The point inside each district (by code, in EPSG:9208) where district-level sites sit."""
+    return districts.set_index("code").to_crs(METRIC_CRS).representative_point()
+
+
 def locate(df: pd.DataFrame, admin: AdminUnits) -> gpd.GeoDataFrame:
     """Give every typed record a point and say where the point came from.
 
@@ -66,7 +71,7 @@ def locate(df: pd.DataFrame, admin: AdminUnits) -> gpd.GeoDataFrame:
     GeoDataFrame in EPSG:4326 with a ``position_source`` column.
     """
     cpts = admin.commune_points.set_index("code")
-    dpts = admin.districts.set_index("code").to_crs(METRIC_CRS).representative_point().to_crs(4326)
+    dpts = district_points(admin.districts).to_crs(4326)
     geoms, how = [], []
     for r in df.itertuples():
         if pd.notna(r.lon) and pd.notna(r.lat):
