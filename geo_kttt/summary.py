@@ -22,7 +22,7 @@ def assign_new_commune(sites: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.Serie
     return sites["commune_code"].map(one)
 
 
-def _capacity(df: pd.DataFrame) -> dict:
+def capacity_totals(df: pd.DataFrame) -> dict:
     """Capacity totals per unit: {unit: {'min': x, 'max': y, 'sites': n}}."""
     out = {}
     for unit, g in df[df.capacity.notna()].groupby("capacity_unit"):
@@ -65,7 +65,7 @@ def _one(code: str, name: str, g: pd.DataFrame, catalog: dict[str, Layer]) -> di
         part = g[g.layer == lid]
         layers[lid] = {"count": int(len(part)),
                        "by_status": {k: int(v) for k, v in part.status.value_counts().items()},
-                       "capacity": _capacity(part)}
+                       "capacity": capacity_totals(part)}
     n = int(len(g))
     return {"code": code, "name": name, "sites": n, "layers": layers,
             "verified_share": round(float(g.verified.mean()), 3) if n else None,
@@ -99,7 +99,7 @@ def reconcile(atlas) -> list[dict]:
                 part = part[part.id.isin(rep.sites)]
             if rep.kind:
                 part = part[part.kind == rep.kind]
-            cap = _capacity(part).get(rep.unit, {}) if rep.unit else {}
+            cap = capacity_totals(part).get(rep.unit, {}) if rep.unit else {}
             out.append({"layer": lid, "label_vi": rep.label["vi"], "label_en": rep.label["en"],
                         "reported_count": rep.count, "located": int(len(part)),
                         "verified": int(part.verified.sum()),

@@ -216,3 +216,8 @@ def test_serve_command_is_registered(capsys):
 def test_province_table_keeps_capacity_ranges(client):
     html = client.get("/districts").get_data(as_text=True)
     assert "12–15" in html  # Vĩnh Gia incinerator, 12-15 t/day, in Tri Tôn
+
+
+def test_side_panel_keeps_capacity_ranges(client):
+    html = client.get("/?district=891").get_data(as_text=True)
+    assert "12–15" in html  # Vĩnh Gia incinerator, 12-15 t/day: not just its lower bound

@@ -30,6 +30,7 @@ from ..mapdata import (
 )
 from ..maps import IMPRECISE, build_map
 from ..search import search
+from ..summary import capacity_totals
 from . import NAV_EXTRA, get_atlas
 
 bp = Blueprint("pages", __name__)
@@ -120,10 +121,11 @@ def _focus(atlas, value: str) -> dict | None:
 def panel_summary(sites, lang: str, catalog: dict) -> dict:
     """Counts by status, capacity totals per unit and shares, for the side panel."""
     n = len(sites)
-    caps = sites[sites.capacity.notna() & sites.capacity_unit.astype(bool)]
     labels = {u: text[lang] for layer in reversed(list(catalog.values())) for u, text in layer.units.items()}
-    capacity = [(labels.get(unit, unit), f"{v:,.1f}".rstrip("0").rstrip("."))
-                for unit, v in caps.groupby("capacity_unit")["capacity"].sum().items()]
+    num = lambda v: f"{v:,.1f}".rstrip("0").rstrip(".")  # noqa: E731
+    span = lambda c: num(c["min"]) + (f"–{num(c['max'])}" if c["max"] != c["min"] else "")  # noqa: E731
+    capacity = [(labels.get(unit, unit), span(c))
+                for unit, c in capacity_totals(sites[sites.capacity_unit.astype(bool)]).items()]
     return {"total": n,
             "by_status": [(STATUSES[k][lang], int(v)) for k, v in sites.status.value_counts().items()],
             "capacity": capacity,
