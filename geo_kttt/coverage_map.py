@@ -11,12 +11,10 @@ import json
 
 import numpy as np
 import shapely
-from branca.element import MacroElement
-from jinja2 import Template
 
 from .coverage_report import BASIS, DISTANCE_NOTES, rows
 from .i18n import register, t
-from .maps import Filters, build_map
+from .maps import DataScript, Filters, build_map
 
 SIMPLIFY_M = 25  # outline simplification for the page (metres, EPSG:9208)
 
@@ -33,19 +31,12 @@ register({
 })
 
 
-class CoverageLayer(MacroElement):
+class CoverageLayer(DataScript):
     """Units and service areas, drawn by ``geoKtttCoverage.init`` from a JSON config."""
 
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        geoKtttCoverage.init({{ this._parent.get_name() }}, {{ this.config|tojson }});
-        {% endmacro %}
-    """)
-
-    def __init__(self, config: dict):
-        super().__init__()
-        self._name = "CoverageLayer"
-        self.config = config
+    function = "geoKtttCoverage.init"
+    default_js = []
+    default_css = []
 
 
 def _geojson(gdf) -> dict:

@@ -3,9 +3,9 @@
 Every site layer is drawn by one script, ``web/static/atlas.js``, from GeoJSON: either
 embedded in the map (``embed=True``: a self-contained map for exports and small atlases)
 or loaded from a URL (the web app, which scales to 100,000 sites with clustering).
-Data reaches the page only as JSON (``tojson``, which escapes ``<``, ``>``, ``&``, ``'``)
-and becomes DOM text nodes in the browser, never HTML: a site called
-``<img src=x onerror=alert(1)>`` shows as text.
+Data reaches the page only as JSON (:func:`geo_kttt.text.script_json`, never through a
+template: see :class:`DataScript`) and becomes DOM text nodes in the browser, never HTML:
+a site called ``<img src=x onerror=alert(1)>`` or ``{{7*7}}`` shows as text.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 
 import folium
+from branca.element import CssLink, Element, JavascriptLink
 from folium.elements import JSCSSMixin
 from folium.plugins import Fullscreen
-from jinja2 import Template
 
 from . import settings
 from .catalog import FIELDS, PRECISIONS, STATUSES
@@ -29,6 +29,7 @@ from .mapdata import (
     site_feature,
     sites_geojson,
 )
+from .text import script_json
 
 CENTER = (10.45, 105.2)  # An Giang (pre-2025)
 ZOOM = 9
@@ -113,21 +114,48 @@ def choropleth(atlas, filters: Filters, metric: str | None, lang: str) -> dict |
     return {"label": label, "colors": colors, "classes": classes, "values": values}
 
 
-class AtlasLayers(JSCSSMixin):
-    """Boundaries, site layers, legend and popups, drawn by ``atlas.js`` from a JSON config."""
+class RawScript(Element):
+    """A script part that is emitted as it is: never compiled as a template.
 
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        geoKttt.init({{ this._parent.get_name() }}, {{ this.config|tojson }});
-        {% endmacro %}
-    """)
-    default_js = [("markerclusterjs", ""), ("geo_kttt_js", "")]
-    default_css = [("markerclustercss", ""), ("markerclusterdefaultcss", ""), ("geo_kttt_css", "")]
+    branca compiles what each element's ``script`` macro returns as a new template
+    (``Element(script(self, kwargs))``); data in that text would run as Jinja code.
+    """
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+class DataScript(JSCSSMixin):
+    """Calls ``<function>(map, config)`` in the page: the config as JSON (:func:`script_json`),
+    outside branca's template pass, so data never becomes template syntax."""
+
+    function = ""
 
     def __init__(self, config: dict):
         super().__init__()
-        self._name = "AtlasLayers"
+        self._name = type(self).__name__
         self.config = config
+
+    def render(self, **kwargs):
+        figure = self.get_root()
+        for name, url in self.default_js:
+            figure.header.add_child(JavascriptLink(url), name=name)
+        for name, url in self.default_css:
+            figure.header.add_child(CssLink(url), name=name)
+        call = f"{self.function}({self._parent.get_name()}, {script_json(self.config)});"
+        figure.script.add_child(RawScript(call), name=self.get_name())
+
+
+class AtlasLayers(DataScript):
+    """Boundaries, site layers, legend and popups, drawn by ``atlas.js`` from a JSON config."""
+
+    function = "geoKttt.init"
+    default_js = [("markerclusterjs", ""), ("geo_kttt_js", "")]
+    default_css = [("markerclustercss", ""), ("markerclusterdefaultcss", ""), ("geo_kttt_css", "")]
 
 
 def tile_layer(tiles: str | None, attribution: str | None):
@@ -217,5 +245,5 @@ def map_config(atlas, lang, visible, filters, embed, sites_url, site_url, metric
     return config
 
 
-__all__ = ["Filters", "build_map", "map_config", "strings", "layer_info", "choropleth",
+__all__ = ["DataScript", "Filters", "build_map", "map_config", "strings", "layer_info", "choropleth",
            "sites_geojson", "tile_layer", "IMPRECISE"]

@@ -41,7 +41,9 @@ from .sites import METRIC_CRS
 _LOCK = threading.RLock()
 PAPER = {"A4": (8.27, 11.69), "A3": (11.69, 16.54)}
 FONT = "DejaVu Sans"
-RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "font.family": FONT, "svg.fonttype": "none"}
+# Text on a sheet is data, never TeX: "$…$" in a title prints as it is (text.parse_math off).
+RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "font.family": FONT, "svg.fonttype": "none",
+      "text.parse_math": False, "text.usetex": False}
 # A light box behind labels (path effects would turn PDF text into unsearchable paths).
 HALO = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.7, "edgecolor": "none"}
 

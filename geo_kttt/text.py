@@ -1,7 +1,8 @@
-"""Text helpers: NFC normalisation and diacritic folding for search and file names."""
+"""Text helpers: NFC normalisation, diacritic folding, and text made safe for where it goes."""
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
@@ -34,3 +35,22 @@ def safe_cell(value):
         except ValueError:
             return "'" + value
     return value
+
+
+# Characters that never appear in JSON outside strings, escaped so JSON is safe in a <script>.
+_SCRIPT_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027",
+                                 "\u2028": "\\u2028", "\u2029": "\\u2029"})
+# A template opener ({{, {%, {#). In JSON a structural "{" is followed by '"' or "}", so this
+# only ever matches inside strings.
+_TEMPLATE_OPEN = re.compile(r"\{(?=[{%#])")
+
+
+def script_json(obj) -> str:
+    """``obj`` as JSON that is safe inside an HTML ``<script>`` and inert in any template pass.
+
+    Like Jinja's ``tojson`` (``<``, ``>``, ``&``, ``'`` escaped), and ``{`` is written as
+    ``\\u007b`` where it would open a Jinja tag: folium/branca compile a map's script parts
+    as templates, so data such as ``{{7*7}}`` must never reach them as template syntax.
+    """
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return _TEMPLATE_OPEN.sub(r"\\u007b", text.translate(_SCRIPT_ESCAPES))

@@ -15,6 +15,8 @@ from .catalog import FIELDS, PRECISIONS, CatalogError, Layer, load_catalog
 from .sites import METRIC_CRS, locate, to_bool, to_number, typed
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# NUL and the other control characters (tab and line breaks excepted): never meant as text.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 PROVINCE_TOLERANCE_M = 2000  # generalised boundaries: ~150 m median, up to ~1.2 km off
 UNIT_TOLERANCE_M = 1500
 
@@ -56,6 +58,11 @@ def _check_values(layer: Layer, df: pd.DataFrame, add) -> None:
                "capacity_unit": ("",) + tuple(layer.units), "location_precision": tuple(PRECISIONS)}
     for i, r in enumerate(df.to_dict("records"), start=1):
         sid = r.get("id", "")
+        for name, v in r.items():
+            bad = CONTROL_RE.search(v) if isinstance(v, str) else None
+            if bad:
+                add("error", i, sid, name, f"has a control character (U+{ord(bad.group()):04X})",
+                    "delete it: retype the cell or save the file again as plain UTF-8 text")
         for name, (kind, required, _vi, _en) in FIELDS.items():
             v = r.get(name, "")
             if required and v == "":

@@ -99,6 +99,12 @@
     return box;
   }
 
+  function escapeHtml(text) {
+    var d = document.createElement("div");
+    d.textContent = text;
+    return d.innerHTML;
+  }
+
   // One popup for all sites (a popup object per marker costs too much at 100,000 sites).
   function showPopup(marker, content) {
     state.map.closePopup(state.popup);
@@ -363,18 +369,22 @@
     };
     legend.addTo(map);
     state.legendCollapsed = map.getSize().y < 420 || map.getSize().x < 500;
+    // Not animated: a focus link zooms to its site as soon as the sites arrive, and an
+    // animation still running then would swallow that zoom.
+    var still = {animate: false};
     if (cfg.fit) {
       state.districtLayer.eachLayer(function (l) {
-        if (l.feature.properties.code === cfg.fit) map.fitBounds(l.getBounds());
+        if (l.feature.properties.code === cfg.fit) map.fitBounds(l.getBounds(), still);
       });
     } else if (state.unitLayer && state.unitLayer.getLayers().length) {
-      map.fitBounds(state.unitLayer.getBounds());
+      map.fitBounds(state.unitLayer.getBounds(), still);
     } else if (state.districtLayer.getLayers().length) {
-      map.fitBounds(state.districtLayer.getBounds());
+      map.fitBounds(state.districtLayer.getBounds(), still);
     }
     if (cfg.layerControl) {
       var overlays = {};
-      cfg.layers.forEach(function (l) { overlays[l.title] = state.groups[l.id]; });
+      // Leaflet writes overlay names with innerHTML: give it the title as escaped text.
+      cfg.layers.forEach(function (l) { overlays[escapeHtml(l.title)] = state.groups[l.id]; });
       L.control.layers(null, overlays, {collapsed: false}).addTo(map);
       map.on("overlayadd overlayremove", updateLegend);
     }
