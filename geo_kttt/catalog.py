@@ -18,6 +18,8 @@ STATUSES = {
     "operating": {"vi": "Đang hoạt động", "en": "Operating"},
     "pilot": {"vi": "Thí điểm", "en": "Pilot"},
     "closed": {"vi": "Đã đóng", "en": "Closed"},
+    # No recent source confirms the status (e.g. a plant last reported as being built in 2020).
+    "unverified": {"vi": "Tình trạng chưa kiểm chứng", "en": "Status unverified"},
 }
 
 PRECISIONS = {
