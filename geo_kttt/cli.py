@@ -141,7 +141,8 @@ def _extensions():
     """Commands of the other modules (serve, export, coverage, import), when present."""
     import importlib
 
-    for name in ("geo_kttt.server", "geo_kttt.export", "geo_kttt.coverage", "geo_kttt.importer"):
+    for name in ("geo_kttt.server", "geo_kttt.export", "geo_kttt.coverage", "geo_kttt.importer",
+                 "geo_kttt.editing.cli"):
         try:
             mod = importlib.import_module(name)
         except ModuleNotFoundError as e:

@@ -18,7 +18,8 @@ ARTIFACTS = ROOT / "test-artifacts"  # screenshots for people to look at (git-ig
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
-pytest_plugins = ["ogc_fixtures"]  # both backends (GeoPackage, PostGIS) for the API and store tests
+pytest_plugins = ["ogc_fixtures",  # both backends (GeoPackage, PostGIS) for the API and store tests
+                  "editing_fixtures"]  # private layers, atlas and database for the editing tests
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,23 @@
+"""Officers keep the atlas current: accounts and roles, proposals with evidence, review, publish.
+
+The flow is the atlas's one flow, never a side door: a proposal is validated with
+:mod:`geo_kttt.validate`, reviewed by a second person, written to the layer files by the
+deterministic writer :func:`geo_kttt.io.write_layer_file`, logged in ``layers/changes.csv``
+and the atlas rebuilt atomically by :mod:`geo_kttt.store` (or :mod:`geo_kttt.pgstore`).
+
+Modules, in the order they depend on each other:
+
+- ``errors``: :class:`EditingError`, with an i18n key, parameters and an HTTP status;
+- ``db``: the database (SQLite beside the atlas, or PostgreSQL), numbered SQL migrations,
+  the audit log;
+- ``accounts``: users, roles (contributor, reviewer, admin), passwords (argon2), login throttling;
+- ``workspace``: where the layers, reference data, atlas, database and evidence files are;
+- ``evidence``: uploaded files, checked by content and stored outside the web root;
+- ``proposals``: a change to a site, its position (WGS 84, VN-2000, map, geolocation), validation;
+- ``review``: approve (with per-site versions), reject, send back;
+- ``publish``: approved changes -> layer files -> changelog -> atomic rebuild; revert;
+- ``cli``: ``geo-kttt users …`` and ``geo-kttt publish``.
+
+May import: the foundations, the content model, ``io``, ``crs``, ``validate``, ``store``,
+``pgstore`` (for a PostGIS atlas), ``importer`` (its change log). Never Flask.
+"""
