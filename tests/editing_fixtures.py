@@ -41,6 +41,15 @@ def _copy(edit_template, dest):
     shutil.copy(edit_template / "atlas.gpkg", dest / "atlas.gpkg")
 
 
+@pytest.fixture(autouse=True)
+def _quick_hashes(monkeypatch):
+    """argon2id with its smallest cost in tests (the real parameters are tested by argon2-cffi)."""
+    import argon2
+
+    quick = argon2.PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    monkeypatch.setattr(accounts, "_hasher", quick)
+
+
 @pytest.fixture()
 def ws(edit_template, tmp_path, data_dir):
     """A private workspace: layers, atlas, SQLite database and evidence folder in tmp_path."""
@@ -89,6 +98,7 @@ def edit_app(ws, people):
     from geo_kttt.server import create_app
 
     return create_app({"TESTING": True, "ATLAS": ws.atlas, "TILE_URL": "none", "SECRET_KEY": SECRET,
+                       "LOGIN_DELAY_S": 0,
                        "LAYERS_DIR": str(ws.layers_dir), "DATA_DIR": str(ws.data_dir),
                        "EDITING_DATABASE_URL": ws.database_url, "EVIDENCE_DIR": str(ws.evidence_dir)})
 

@@ -302,7 +302,7 @@ def draft(ws, user, kind: str, layer: str, site_id: str, form) -> Draft:
         base, version = current(ws, layer, site_id)
         if base is None:
             raise EditingError("err_site", status=404, layer=layer, site=site_id)
-    _check_district(user, base.get("district_code", ""))
+    check_district(user, base.get("district_code", ""))
     issues: list[Issue] = []
     new = dict(base)
     if kind == "close":
@@ -331,7 +331,7 @@ def draft(ws, user, kind: str, layer: str, site_id: str, form) -> Draft:
     elif position is None and new["location_precision"] in ("commune", "district"):
         new["location_precision"] = _imprecise(new)
     if new.get("district_code") != base.get("district_code"):
-        _check_district(user, new.get("district_code", ""))
+        check_district(user, new.get("district_code", ""))
     ref, url = _evidence(form, issues)
     new["sources"] = with_sources(base.get("sources", ""), url, ref)
     d = Draft(kind, layer, new["id"] if kind == "new" else site_id, base, new, version, position, ref, url,
@@ -342,7 +342,7 @@ def draft(ws, user, kind: str, layer: str, site_id: str, form) -> Draft:
     return d
 
 
-def _check_district(user, code: str) -> None:
+def check_district(user, code: str) -> None:
     if code and not user.may_propose_in(code):
         raise NotAllowed("err_district_denied", code=code, allowed=", ".join(user.roles["contributor"]))
 

@@ -14,7 +14,8 @@ from ..i18n import t as translate
 from ..store import open_atlas
 
 # Blueprint modules of this package, registered when present: each defines ``bp``.
-BLUEPRINTS = ("pages", "districts", "exports", "coverage", "ogcapi", "imports", "report")
+BLUEPRINTS = ("pages", "districts", "exports", "coverage", "ogcapi", "imports", "report",
+              "auth", "editing", "review")
 
 
 def create_app(test_config: dict | None = None) -> Flask:

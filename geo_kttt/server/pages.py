@@ -138,6 +138,15 @@ def _site_url() -> str:
         .replace("SITE", "{id}")
 
 
+def page_link(lang: str) -> dict | None:
+    """The popups' link to a site's page (history, "propose a change"), when that page exists."""
+    if "editing.site_page" not in current_app.view_functions:
+        return None
+    extra = {"lang": lang} if lang != current_app.config["LANG"] else {}
+    url = url_for("editing.site_page", layer="LAYER", site_id="SITE", **extra)
+    return {"url": url.replace("LAYER", "{layer}").replace("SITE", "{id}"), "label": t("site_page", lang)}
+
+
 @bp.get("/")
 def index():
     """The map page: layers, filters, summary, legend; sites load from the GeoJSON endpoint."""
@@ -152,7 +161,7 @@ def index():
     m = build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
                   sites_url=sites_url, site_url=_site_url(),
-                  metric=metric, focus=focus, fit=filters.district)
+                  metric=metric, focus=focus, fit=filters.district, page_link=page_link(g.lang))
     parts = assets.components(m)
     visible = list(filters.layers if filters.layers is not None else atlas.catalog)
     sites = filter_sites(all_sites(atlas), filters, with_layers=False)
