@@ -91,8 +91,17 @@ register({
     "claim_approximate": {"vi": "gần đúng (trong vài trăm mét)",
                           "en": "approximate (within a few hundred metres)"},
     "site_proposals": {"vi": "Các đề xuất cho cơ sở này", "en": "Proposals for this site"},
+    "pos_site": {"vi": "tọa độ của chính cơ sở", "en": "the site's own coordinate"},
+    "pos_commune_point": {"vi": "điểm tham chiếu của xã {code}", "en": "reference point of commune {code}"},
+    "pos_district_point": {"vi": "một điểm trong huyện {code}", "en": "a point inside district {code}"},
     "site_fields": {"vi": "Thông tin cơ sở", "en": "About the site"},
 })
+
+
+@bp.app_template_filter("when")
+def when(ts: str | None) -> str:
+    """'2026-12-02T01:25:01+00:00' -> '2026-12-02 01:25 UTC'."""
+    return f"{ts[:10]} {ts[11:16]} UTC" if ts and len(ts) >= 16 else (ts or "")
 
 
 def _options(ws, layer, name: str, lang: str) -> list[tuple[str, str]] | None:
@@ -114,6 +123,18 @@ def _options(ws, layer, name: str, lang: str) -> list[tuple[str, str]] | None:
     if FIELDS[name][0] == "bool":
         return [("true", t("true", lang)), ("false", t("false", lang))]
     return None
+
+
+def shown_value(ws, layer: str, lang: str):
+    """A function (field, value) -> text: allowed values by their name in ``lang``, with the code."""
+    names = {f: dict(opts) for f in ("kind", "status", "verified", "in_report")
+             if (opts := _options(ws, layer, f, lang))}
+    names["location_precision"] = {k: v[lang] for k, v in PRECISIONS.items()}
+
+    def shown(field: str, value: str) -> str:
+        label = names.get(field, {}).get(value)
+        return f"{label} ({value})" if label and label != value else value
+    return shown
 
 
 def form_fields(ws, layer: str, lang: str, values: dict, issues) -> list[dict]:
@@ -159,18 +180,32 @@ def map_data(ws, lang: str, **extra) -> dict:
 def site_page(layer, site_id):
     """One site: its fields, a small map, the history of its changes with their evidence."""
     feature = _site_or_404(layer, site_id)
-    user, lang = g.get("user"), g.lang
+    p, user, lang = feature["properties"], g.get("user"), g.lang
     enabled = current_app.config.get("EDITING_ENABLED")
-    own = review.site_proposals(workspace(), layer, site_id) if enabled and user and (
+    ws = workspace() if enabled else None
+    own = review.site_proposals(ws, layer, site_id) if ws and user and (
         user.has("reviewer") or user.has("admin")) else []
     lay = get_atlas().catalog[layer]
-    lon, lat = feature["geometry"]["coordinates"]
     labels = {f: s[2 if lang == "vi" else 3] for f, s in FIELDS.items()}
     return render_template(
-        "editing/site.html", feature=feature, p=feature["properties"], layer=lay, proposals=own,
-        history=_history(layer, site_id), labels=labels,
-        rows=site_rows(feature["properties"], lay, labels, lang),
-        may_close="closed" in lay.statuses, data=map_data(None, lang, current=[lon, lat]))
+        "editing/site.html", feature=feature, p=p, layer=lay, proposals=own, labels=labels,
+        history=_history(layer, site_id), rows=site_rows(p, lay, labels, lang),
+        shown=shown_value(ws, layer, lang) if ws else (lambda f, v: v),
+        where=_position_source(p["position_source"], lang), may_close="closed" in lay.statuses,
+        data=map_data(None, lang, current=feature["geometry"]["coordinates"]))
+
+
+POSITION_SOURCES = {"commune reference point": "pos_commune_point",
+                    "point inside district": "pos_district_point"}
+
+
+def _position_source(text: str, lang: str) -> str:
+    """The build's ``position_source`` ('commune reference point 30607', …) in ``lang``."""
+    kind, _, code = text.rpartition(" ")
+    if text == "site coordinate":
+        return t("pos_site", lang)
+    key = POSITION_SOURCES.get(kind)
+    return t(key, lang).format(code=code) if key else text
 
 
 def site_rows(p: dict, layer, labels: dict, lang: str) -> list[tuple[str, str]]:

@@ -26,7 +26,7 @@ from ..editing import db, evidence, publish, review
 from ..editing.errors import Conflict
 from ..i18n import register, t
 from .auth import LOGGED_IN, atlas_changed, requires, workspace
-from .editing import lang_arg, map_data
+from .editing import lang_arg, map_data, shown_value
 
 bp = Blueprint("review", __name__)
 
@@ -86,7 +86,9 @@ def _back(pid: int):
 def queue():
     """Pending proposals (who, when, which site, the evidence) and approved ones not yet published."""
     ws = workspace()
+    col = 2 if g.lang == "vi" else 3
     return render_template("editing/queue.html", pending=review.queue(ws),
+                           labels={f: s[col] for f, s in FIELDS.items()},
                            waiting=review.queue(ws, states=("approved",)))
 
 
@@ -101,7 +103,9 @@ def proposal(pid):
     col = 2 if g.lang == "vi" else 3
     points = [dict(kind=k, lon=pos[0], lat=pos[1]) for k, pos in
               (("old", p["old_position"]), ("new", p["new_position"])) if pos]
+    shown = shown_value(ws, p["layer"], g.lang) if p["layer"] in ws.catalog else (lambda f, v: v)
     return render_template("editing/proposal.html", p=p, labels={f: s[col] for f, s in FIELDS.items()},
+                           shown=shown,
                            may_decide=user.has("reviewer") and p["state"] == "pending"
                            and p["proposer_id"] != user.id, data=map_data(ws, g.lang, points=points))
 

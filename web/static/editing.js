@@ -25,13 +25,13 @@
 
   // The review page: old and new positions, joined by a line.
   if (cfg.points) {
-    var pts = cfg.points.map(function (p) {
-      L.marker([p.lat, p.lon], {icon: pin(p.kind), interactive: false, keyboard: false}).addTo(map);
-      return [p.lat, p.lon];
-    });
-    if (pts.length === 2) L.polyline(pts, {color: "#b2182b", weight: 2, dashArray: "4 4"}).addTo(map);
+    var pts = cfg.points.map(function (p) { return [p.lat, p.lon]; });
     if (pts.length) map.fitBounds(L.latLngBounds(pts).pad(0.6), {maxZoom: 16});
     else map.fitBounds(districts.getBounds());
+    cfg.points.forEach(function (p) {
+      L.marker([p.lat, p.lon], {icon: pin(p.kind), interactive: false, keyboard: false}).addTo(map);
+    });
+    if (pts.length === 2) L.polyline(pts, {color: "#b2182b", weight: 2, dashArray: "4 4"}).addTo(map);
     box.setAttribute("data-points", String(pts.length));
     return;
   }
