@@ -316,4 +316,6 @@ def api_position(layer, site_id):
 @requires(LOGGED_IN)
 def account():
     """The signed-in person's roles and proposals with their states."""
-    return render_template("editing/account.html", mine=review.queue(workspace(), proposer=g.user))
+    ws = workspace()
+    layers = [(lid, layer.title[g.lang]) for lid, layer in ws.catalog.items()]
+    return render_template("editing/account.html", mine=review.queue(ws, proposer=g.user), layers=layers)
