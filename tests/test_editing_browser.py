@@ -50,8 +50,8 @@ def _cli_add(ws, monkeypatch, name, *roles):
     assert cli([*args, *(x for r in roles for x in ("--role", r))]) == 0
 
 
-def _person(browser, base, name):
-    page = browser.new_context(viewport=DESKTOP).new_page()
+def _person(browser, base, name, **context):
+    page = browser.new_context(viewport=DESKTOP, **context).new_page()
     page.problems = []
     page.on("pageerror", lambda e: page.problems.append(str(e)))
     page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
@@ -110,6 +110,7 @@ def test_move_a_marker_review_publish_history_revert(browser, live_editing, ws, 
     _shot(con, "propose", ".propose-page")
     con.click("#send")
     con.wait_for_selector("#proposal-state[data-state=pending]")
+    assert "geo_kttt_session" not in con.evaluate("document.cookie")  # HttpOnly: scripts cannot read it
     assert not con.problems, con.problems
 
     # The reviewer: the queue, the difference on the map, approve.
@@ -170,4 +171,29 @@ def test_login_page_and_english(browser, live_editing, ws, monkeypatch):
     page.goto(f"{live_editing}/propose/{SITE[0]}/{SITE[1]}?lang=en")
     assert "Propose a change" in page.locator("h1").inner_text()
     assert "Evidence" in page.locator("#evidence legend").inner_text()
+    assert not page.problems, page.problems
+
+
+def test_my_location_and_vn2000_in_the_form(browser, live_editing, ws, monkeypatch):
+    from geo_kttt import crs as crsmod
+
+    _cli_add(ws, monkeypatch, "xa-binh-hoa", "contributor")
+    here = {"latitude": 10.4503, "longitude": 105.3389, "accuracy": 8.5}
+    page = _person(browser, live_editing, "xa-binh-hoa", geolocation=here, permissions=["geolocation"])
+    page.goto(f"{live_editing}/propose/{SITE[0]}/{SITE[1]}")
+    page.check("input[name=position_method][value=geolocation]")
+    page.wait_for_function("() => document.getElementById('f-accuracy').value === '8.5'")
+    assert (page.input_value("#f-lon"), page.input_value("#f-lat")) == ("105.338900", "10.450300")
+    page.wait_for_function("() => document.getElementById('distance').textContent.includes('m')")
+    e, n = crsmod.transformer("EPSG:9208").transform(105.3370, 10.4490, direction="INVERSE")
+    page.check("input[name=position_method][value=vn2000]")
+    page.fill("#f-easting", f"{e:.2f}")
+    page.fill("#f-northing", f"{n:.2f}")
+    page.wait_for_function("() => document.getElementById('f-lon').value.startsWith('105.337')")
+    assert page.input_value("#f-lat").startswith("10.449")
+    page.check("input[name=precision_claim][value=approximate]")
+    page.fill("#f-evidence_ref", "Trích đo địa chính thửa 120, tờ 15")
+    page.click("#send")
+    page.wait_for_selector("#proposal-state[data-state=pending]")
+    assert "Gần đúng (approximate)" in page.locator("#diff").inner_text()
     assert not page.problems, page.problems

@@ -163,7 +163,7 @@ def test_position_preview_gives_the_distance_in_metres(web):
     assert r.status_code == 200 and 300 < r.get_json()["distance_m"] < 500
     bad = web.get(f"/api/editing/position/{SITE[0]}/{SITE[1]}?position_method=vn2000&easting=x&northing=1"
                   "&vn_crs=EPSG:9208")
-    assert bad.status_code == 422 and bad.get_json()["problems"]
+    assert bad.status_code == 200 and not bad.get_json()["ok"] and bad.get_json()["problems"]
 
 
 def test_propose_review_publish_through_the_web(edit_app, ws):
@@ -279,3 +279,52 @@ def test_proposal_text_is_data_in_the_queue_popup_and_exports(edit_app, ws):
         assert XSS not in body, url
     geojson = con.get("/export/data.geojson").get_data(as_text=True)
     assert XSS in geojson or "\\u003cimg" in geojson
+
+
+def test_a_new_site_is_published_and_its_revert_removes_it(edit_app, ws):
+    lim, rev, adm = (edit_app.test_client() for _ in range(3))
+    login(lim, "lim")
+    url = "/propose/waste_facilities"
+    form = {"name_vi": "Điểm tập kết rác Mỹ Hòa", "name_en": "My Hoa transfer point", "kind": "complex",
+            "district_code": "883", "status": "planned", "verified": "false", "in_report": "false",
+            "evidence_ref": "QĐ 45/QĐ-UBND ngày 2/12/2026", "csrf_token": csrf(lim, url)}
+    pid = _pid(lim.post(url, data=form, content_type="multipart/form-data"))
+    login(rev, "rev")
+    rev.post(f"/review/{pid}/decide", data={"action": "approve", "csrf_token": csrf(rev, f"/review/{pid}")})
+    site = rev.get("/api/sites/waste_facilities/diem-tap-ket-rac-my-hoa")
+    assert site.status_code == 200 and site.get_json()["properties"]["precision"] == "district"
+    login(adm, "adm")
+    r = adm.post(f"/review/{pid}/revert", data={"comment": "trùng với cơ sở khác",
+                                                "csrf_token": csrf(adm, f"/review/{pid}")})
+    assert r.status_code == 303
+    assert adm.get("/api/sites/waste_facilities/diem-tap-ket-rac-my-hoa").status_code == 404
+    layer = (ws.layers_dir / "waste_facilities.csv").read_text(encoding="utf-8")
+    assert "Điểm tập kết rác Mỹ Hòa" not in layer
+
+
+def test_behind_a_proxy_the_forwarded_https_makes_the_cookie_secure(ws, people):
+    from editing_fixtures import SECRET
+
+    from geo_kttt.server import create_app
+
+    app = create_app({"TESTING": True, "ATLAS": ws.atlas, "TILE_URL": "none", "SECRET_KEY": SECRET,
+                      "LOGIN_DELAY_S": 0, "PROXIES": "1", "LAYERS_DIR": str(ws.layers_dir),
+                      "DATA_DIR": str(ws.data_dir), "EDITING_DATABASE_URL": ws.database_url,
+                      "EVIDENCE_DIR": str(ws.evidence_dir)})
+    client = app.test_client()
+    via = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "atlas.example.vn",
+           "X-Forwarded-For": "203.0.113.7"}
+    client.get("/login", headers=via)
+    token = csrf(client)  # the same session, read again
+    r = client.post("/login", data={"username": "con", "password": PASSWORD, "csrf_token": token},
+                    headers=via | {"Referer": "https://atlas.example.vn/login"})
+    assert r.status_code == 303 and "Secure" in r.headers["Set-Cookie"]
+    from geo_kttt.editing import db
+
+    assert db.audit_entries(ws.engine)[0]["ip"] == "203.0.113.7"
+
+
+def test_site_page_without_login_shows_history_and_no_english_position_note(web):
+    html = web.get(f"/sites/{SITE[0]}/{SITE[1]}").get_data(as_text=True)
+    assert "điểm tham chiếu của xã 30607" in html and "commune reference point" not in html
+    assert "propose-link" in html and "Lịch sử thay đổi" in html

@@ -304,7 +304,7 @@ def api_position(layer, site_id):
     ws = workspace()
     pos, issues = proposals.parse_position(request.args)
     if pos is None:
-        return jsonify({"ok": False, "problems": [i.text(g.lang) for i in issues]}), 422
+        return jsonify({"ok": False, "problems": [i.text(g.lang) for i in issues]})  # a preview, not an error
     base = proposals.current(ws, layer, site_id)[0] if site_id != "-" and layer in ws.catalog else None
     here = proposals.drawn_at(ws, base) if base else None
     return jsonify({"ok": not issues, "lon": pos.lon, "lat": pos.lat,
