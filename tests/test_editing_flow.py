@@ -68,6 +68,7 @@ def test_geolocation_keeps_its_accuracy(ws, people):
     ({"capacity": "lots"}, "capacity"),
     ({"status": "finished"}, "status"),
     ({"capacity": "5", "capacity_unit": "kg"}, "capacity_unit"),
+    ({"operator": "=HYPERLINK(\"http://x\")"}, "operator"),  # never a formula in layers/ or changes.csv
 ])
 def test_problems_name_their_field(ws, people, form, field):
     d = proposals.draft(ws, people["con"], "edit", *SITE, edit_form(**form))
@@ -76,6 +77,15 @@ def test_problems_name_their_field(ws, people, form, field):
     assert all(i.vi and i.en for i in d.issues)
     with pytest.raises(EditingError):
         proposals.submit(ws, people["con"], d)
+
+
+def test_validation_problems_read_in_vietnamese_first(ws, people):
+    far = proposals.draft(ws, people["con"], "edit", *SITE, edit_form(lon="106.5"))
+    words = proposals.draft(ws, people["con"], "edit", *SITE, edit_form(capacity="lots"))
+    texts = {i.field: i for i in far.issues + words.issues}
+    assert "nằm ngoài An Giang" in texts["lon/lat"].vi and texts["lon/lat"].vi.startswith("Kinh độ/Vĩ độ")
+    assert "không phải là số" in texts["capacity"].vi and "Cách sửa" in texts["capacity"].vi
+    assert texts["lon/lat"].en.startswith("Longitude/Latitude: point (106.5")
 
 
 def test_district_limited_contributor_cannot_propose_elsewhere(ws, people):

@@ -152,7 +152,11 @@ def test_problems_are_shown_naming_the_field(web, ws):
     r = _propose(web, lon="106.9", evidence_ref="", evidence_url="")
     assert r.status_code == 422
     html = r.get_data(as_text=True)
-    assert "Kinh độ/Vĩ độ" in html and "outside An Giang" in html and "Cần bằng chứng" in html
+    assert "Kinh độ/Vĩ độ" in html and "nằm ngoài An Giang" in html and "Cần bằng chứng" in html
+    assert "outside An Giang" not in html  # Vietnamese first: no English on a Vietnamese page
+    data = edit_form(lon="106.9") | {"csrf_token": csrf(web, PROPOSE)}
+    en = web.post(PROPOSE + "?lang=en", data=data, content_type="multipart/form-data").get_data(as_text=True)
+    assert "Longitude/Latitude: point (106.9" in en and "outside An Giang" in en
     assert review.queue(ws) == []
 
 

@@ -13,6 +13,7 @@ Modules, in the order they depend on each other:
 - ``accounts``: users, roles (contributor, reviewer, admin), passwords (argon2), login throttling;
 - ``workspace``: where the layers, reference data, atlas, database and evidence files are;
 - ``evidence``: uploaded files, checked by content and stored outside the web root;
+- ``messages``: the rules of ``geo-kttt validate`` in Vietnamese, for the form;
 - ``proposals``: a change to a site, its position (WGS 84, VN-2000, map, geolocation), validation;
 - ``review``: approve (with per-site versions), reject, send back;
 - ``publish``: approved changes -> layer files -> changelog -> atomic rebuild; revert;

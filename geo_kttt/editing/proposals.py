@@ -23,11 +23,12 @@ from .. import io
 from ..catalog import COLUMNS, FIELDS, SOURCE_SEP
 from ..i18n import register
 from ..sites import METRIC_CRS, locate, typed
-from ..text import nfc, slug
+from ..text import nfc, safe_cell, slug
 from ..validate import validate_layer
 from . import db
 from . import evidence as ev
 from .errors import EditingError, NotAllowed
+from .messages import vietnamese
 
 KINDS = ("edit", "close", "new", "remove")  # "remove" is made only by reverting a new site
 STATES = ("pending", "returned", "approved", "published", "rejected")
@@ -66,6 +67,8 @@ register({
                     "en": "Nothing differs from the current data."},
     "err_draft": {"vi": "Đề xuất còn {count} lỗi; sửa rồi gửi lại.",
                   "en": "The proposal still has {count} problem(s); fix them and send it again."},
+    "iss_formula": {"vi": "'{value}' bắt đầu như một công thức bảng tính (= + - @); gõ giá trị thường.",
+                    "en": "'{value}' starts like a spreadsheet formula (= + - @); type the plain value."},
     "iss_name": {"vi": "Cơ sở mới cần tên tiếng Việt.", "en": "A new site needs a Vietnamese name."},
 })
 
@@ -251,6 +254,8 @@ def _evidence(form, issues: list) -> tuple[str, str]:
     for name, v in (("evidence_ref", ref), ("evidence_url", url)):
         if len(v) > 500:
             issues.append(_issue(name, "iss_too_long", n=500))
+        if safe_cell(v) != v:
+            issues.append(_issue(name, "iss_formula", value=v[:40]))
     return ref, url
 
 
@@ -315,6 +320,8 @@ def draft(ws, user, kind: str, layer: str, site_id: str, form) -> Draft:
                 new[f] = nfc(form.get(f, ""))
                 if len(new[f]) > MAX_TEXT:
                     issues.append(_issue(f, "iss_too_long", n=MAX_TEXT))
+                if safe_cell(new[f]) != new[f]:
+                    issues.append(_issue(f, "iss_formula", value=new[f][:40]))
     position, found = parse_position(form)
     issues += found
     if position is not None:
@@ -365,7 +372,8 @@ def _translated(p) -> tuple[str, str]:
     """(vi, en) texts of a validation problem: the field's label first, then the rule and its fix."""
     label_vi = "/".join(FIELDS[f][2] for f in p.field.split("/") if f in FIELDS) or p.field
     label_en = "/".join(FIELDS[f][3] for f in p.field.split("/") if f in FIELDS) or p.field
-    return f"{label_vi}: {p.message}. Cách sửa: {p.fix}", f"{label_en}: {p.message}. Fix: {p.fix}"
+    message, fix = vietnamese(p.message) or (p.message, p.fix)
+    return f"{label_vi}: {message}. Cách sửa: {fix}", f"{label_en}: {p.message}. Fix: {p.fix}"
 
 
 def submit(ws, user, d: Draft, upload=None, ip: str = "") -> int:

@@ -255,7 +255,9 @@ def _render_form(ws, kind, layer, site_id, values, issues, status=200):
         "editing/propose.html", kind=kind, layer=ws.catalog[layer], site_id=site_id, base=base,
         fields=form_fields(ws, layer, lang, values, issues) if kind != "close" else [],
         values=values, issues=issues, methods=proposals.METHODS, grids=proposals.VN2000_CRS,
-        claims=proposals.CLAIMS, max_mb=ws.max_mb, data=cfg), status
+        claims=proposals.CLAIMS, max_mb=ws.max_mb, data=cfg, action_url=url_for(
+            request.endpoint, **request.view_args, **lang_arg(),
+            **({"action": "close"} if kind == "close" else {}))), status
 
 
 def _upload(ws, issues):

@@ -133,7 +133,7 @@ def decide(pid):
 def publish_now():
     """Publish every approved change still waiting (after a failed build or a crash)."""
     _published_message(publish.publish(workspace(), g.user.username, ip=request.remote_addr or ""))
-    return redirect(url_for("review.queue"), code=303)
+    return redirect(url_for("review.queue", **lang_arg()), code=303)
 
 
 @bp.post("/review/<int:pid>/revert")
