@@ -11,6 +11,8 @@ from pathlib import Path
 
 from branca.element import CssLink, Element, JavascriptLink
 
+from .errors import AtlasError
+
 ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT / "web"
 NODE_MODULES = WEB / "node_modules"
@@ -42,7 +44,7 @@ LOCAL = {
 }
 
 
-class AssetMissing(RuntimeError):
+class AssetMissing(AtlasError, RuntimeError):
     """A front-end resource with no local copy (a CDN link would otherwise reach the page)."""
 
 

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 from . import settings
-from .admin import DataMissing, import_boundaries, load_admin
-from .catalog import CatalogError
-from .store import AtlasMissing, build, open_atlas
+from .admin import import_boundaries, load_admin
+from .errors import AtlasError
+from .store import build, open_atlas
 from .summary import district_summary, flat_rows, new_commune_summary, reconcile
-from .validate import ValidationFailed, validate_all
+from .validate import validate_all
 
 
 def _paths(args):
@@ -156,12 +156,9 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DataMissing, AtlasMissing, CatalogError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except ValidationFailed as e:
-        print(f"error: {e}\nThe previous atlas was left unchanged.", file=sys.stderr)
-        return 1
+    except AtlasError as e:  # the one place errors meet the user: message, note, exit code
+        print(f"error: {e}" + (f"\n{e.note}" if e.note else ""), file=sys.stderr)
+        return e.exit_code
 
 
 if __name__ == "__main__":

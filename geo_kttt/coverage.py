@@ -19,6 +19,7 @@ import shapely
 
 from .catalog import SOURCE_SEP
 from .coverage_units import FALLBACK_NOTE, LEVELS, load_units, unit_members
+from .errors import AtlasError
 from .sites import METRIC_CRS
 
 # Service radius (km) per (layer, kind); "*" matches any. These are planning assumptions of
@@ -38,6 +39,12 @@ def default_statuses(layer) -> list[str]:
     """The statuses counted when none are given: running ones (operating, pilot) of ``layer``."""
     return [s for s in DEFAULT_STATUSES if s in layer.statuses] or list(layer.statuses[:1])
 CIRCLE_SEGMENTS = 64  # quarter-circle segments of a buffer: area error below 0.01 %
+
+
+class CoverageError(AtlasError, ValueError):
+    """A coverage question that cannot be answered: unknown layer, level or status."""
+
+    http_status = 400
 
 
 def radius_km(layer: str, kind: str, radii: dict | None = None, override: float | None = None) -> float:
@@ -222,13 +229,13 @@ def compute(frames, layer: str = "waste_facilities", by: str = "commune",
 
     frames = AtlasFrames.of(frames)
     if by not in LEVELS:
-        raise ValueError(f"--by must be one of {', '.join(LEVELS)}, not '{by}'")
+        raise CoverageError(f"--by must be one of {', '.join(LEVELS)}, not '{by}'")
     if layer not in frames.catalog:
-        raise ValueError(f"unknown layer '{layer}'; layers: {', '.join(frames.catalog)}")
+        raise CoverageError(f"unknown layer '{layer}'; layers: {', '.join(frames.catalog)}")
     statuses = list(statuses or default_statuses(frames.catalog[layer]))
     bad = [s for s in statuses if s not in frames.catalog[layer].statuses]
     if bad:
-        raise ValueError(f"status {bad} is not used by layer '{layer}'; "
+        raise CoverageError(f"status {bad} is not used by layer '{layer}'; "
                          f"use {', '.join(frames.catalog[layer].statuses)}")
     units, level = load_units(frames, by)
     notes = [FALLBACK_NOTE] if level != by else []
@@ -264,8 +271,8 @@ class AtlasFrames:
                    new_communes=atlas.table("new_communes"))
 
 
-__all__ = ["AtlasFrames", "Coverage", "DEFAULT_RADII_KM", "compute", "default_statuses", "nearest",
-           "parse_serves", "radius_km", "select_facilities", "unit_members", "register_cli"]
+__all__ = ["AtlasFrames", "Coverage", "CoverageError", "DEFAULT_RADII_KM", "compute", "default_statuses",
+           "nearest", "parse_serves", "radius_km", "select_facilities", "unit_members", "register_cli"]
 
 
 def register_cli(subparsers) -> None:

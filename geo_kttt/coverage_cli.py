@@ -32,11 +32,7 @@ def cmd_coverage(args) -> int:
     lang = args.lang or settings.get("LANG")
     frames = AtlasFrames.of(open_atlas(_paths(args)[1]))
     statuses = [s.strip() for s in (args.status or "").split(",") if s.strip()] or None
-    try:
-        cov = compute(frames, args.layer, args.by, statuses, args.radius_km, _radii(args.radius))
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    cov = compute(frames, args.layer, args.by, statuses, args.radius_km, _radii(args.radius))
     if args.format == "json":
         data = to_json(cov, layer_completeness(frames), data_checks(frames))
         print(json.dumps(data, ensure_ascii=False, indent=1, default=str))

@@ -19,6 +19,7 @@ import numpy as np
 from pyproj import CRS
 from pyproj.transformer import Transformer, TransformerGroup
 
+from .errors import AtlasError
 from .sites import METRIC_CRS
 from .validate import PROVINCE_TOLERANCE_M
 
@@ -32,8 +33,10 @@ LON_RANGE, LAT_RANGE = (102.0, 110.0), (8.0, 24.0)
 EASTING_RANGE, NORTHING_RANGE = (100_000.0, 900_000.0), (900_000.0, 2_700_000.0)
 
 
-class CrsProblem(ValueError):
+class CrsProblem(AtlasError, ValueError):
     """A coordinate system that cannot be used; the message says how to fix it."""
+
+    http_status = 400
 
 
 def epsg_name(crs) -> str:

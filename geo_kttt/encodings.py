@@ -13,6 +13,8 @@ import codecs
 import re
 import unicodedata
 
+from .errors import AtlasError
+
 UNIKEY_HINT = ("convert the file to Unicode first, e.g. with Unikey's converter "
                "(Công cụ chuyển mã / Unikey Toolkit, Ctrl+Shift+F6): source {enc}, target Unicode; "
                "then import again")
@@ -26,8 +28,10 @@ VNI_RE = re.compile(r"[A-Za-z][äåëæøûïÄÅËÆØÛÏ]|[aeoAEO][âÂ]|[ñ�
 MOJIBAKE_RE = re.compile(r"Ã[\x80-\xbf¡-¿]|áº|á»|Ä[\x80-\x91]|Æ°|Æ¡")
 
 
-class EncodingProblem(ValueError):
+class EncodingProblem(AtlasError, ValueError):
     """Bytes that cannot be read as any supported encoding."""
+
+    http_status = 400
 
 
 def decode(data: bytes, name: str = "file") -> tuple[str, str]:

@@ -20,6 +20,7 @@ from shapely.geometry import box
 
 from . import io
 from .catalog import PRECISIONS, STATUSES
+from .errors import AtlasError
 from .i18n import register, t
 from .text import nfc, slug
 
@@ -43,8 +44,10 @@ register({
 })
 
 
-class ExportError(ValueError):
+class ExportError(AtlasError, ValueError):
     """A request that cannot be exported; the message names the parameter and the fix."""
+
+    http_status = 400
 
 
 @dataclass(frozen=True)
@@ -328,17 +331,7 @@ def register_cli(subparsers) -> None:
     k.add_argument("--each-district", action="store_true",
                    help="one pack per district (plus the province) into the --output folder")
     for p, func in ((s, _cmd_sheet), (h, _cmd_html), (d, _cmd_data), (k, _cmd_pack)):
-        p.set_defaults(func=_guarded(func))
-
-
-def _guarded(func):
-    def run(args) -> int:
-        try:
-            return func(args)
-        except ExportError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-    return run
+        p.set_defaults(func=func)
 
 
 def _open(args):

@@ -19,6 +19,7 @@ from . import crs as crsmod
 from . import io
 from .catalog import FIELDS, PRECISIONS, STATUSES, Layer
 from .encodings import EncodingProblem, legacy_encoding, legacy_hint, read_text_rows, read_xlsx_rows
+from .errors import AtlasError
 from .text import fold, nfc
 from .validate import PROVINCE_TOLERANCE_M
 
@@ -44,8 +45,11 @@ KML_COLUMNS = ["timestamp", "begin", "end", "altitudeMode", "tessellate", "extru
 CODED = {"status": STATUSES, "location_precision": PRECISIONS}
 
 
-class ImportFailed(ValueError):
+class ImportFailed(AtlasError, ValueError):
     """The file as a whole cannot be imported; the message says why and how to fix it."""
+
+    http_status = 400
+    note = "Nothing was written."
 
 
 def _key(name: str) -> str:

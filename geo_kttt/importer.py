@@ -346,14 +346,10 @@ def cmd_import(args) -> int:
     from .admin import load_admin
 
     layers = settings.path("LAYERS_DIR", args.layers_dir)
-    try:
-        result = run_import(args.file, args.layer, layers, load_admin(args.data_dir), crs=args.crs,
-                            dry_run=args.dry_run, skip_invalid=args.skip_invalid,
-                            reject_path=args.reject_file, remove_missing=args.remove_missing,
-                            max_mb=args.max_mb)
-    except ImportFailed as e:
-        print(f"error: {e}\nNothing was written.")
-        return 2
+    result = run_import(args.file, args.layer, layers, load_admin(args.data_dir), crs=args.crs,
+                        dry_run=args.dry_run, skip_invalid=args.skip_invalid,
+                        reject_path=args.reject_file, remove_missing=args.remove_missing,
+                        max_mb=args.max_mb)
     report(result, args.dry_run)
     errors = len(result.problems)
     if args.dry_run:

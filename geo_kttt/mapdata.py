@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import SOURCE_SEP, STATUSES
+from .errors import AtlasError
 
 # Per-atlas caches (feature strings, simplified shapes), dropped with the atlas.
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -22,8 +23,10 @@ SIMPLIFY_DEG = 0.0005  # ~50 m: enough for a provincial map, a third of the size
 TRUE, FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
-class FilterError(ValueError):
+class FilterError(AtlasError, ValueError):
     """A query parameter that cannot be used; the message says which and what is allowed."""
+
+    http_status = 400
 
 
 @dataclass(frozen=True)

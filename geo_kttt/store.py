@@ -24,6 +24,7 @@ import shapely
 from . import __version__, io
 from .admin import AdminUnits
 from .catalog import COLUMNS, Layer, load_atlas_meta
+from .errors import AtlasError
 from .validate import ValidationFailed, validate_all
 
 SITE_COLUMNS = ["layer"] + COLUMNS + ["position_source"]
@@ -46,8 +47,10 @@ class Page(NamedTuple):
     matched: int
 
 
-class AtlasMissing(FileNotFoundError):
+class AtlasMissing(AtlasError, FileNotFoundError):
     """No built atlas where one was expected."""
+
+    http_status = 503
 
 
 def _table(df: pd.DataFrame, path: Path, name: str, description: str = "") -> None:

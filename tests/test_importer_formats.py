@@ -95,7 +95,8 @@ def test_cli_dry_run_and_exit_codes(layers, data_dir, capsys):
     out = capsys.readouterr().out
     assert "row 2" in out and "look swapped" in out and "Nothing written" in out
     assert cli.main([*base, str(CORPUS / "truncated.zip"), "--layer", "solar_plants"]) == 2
-    assert "damaged or truncated" in capsys.readouterr().out
+    err = capsys.readouterr().err  # errors go to stderr, from the one handler in cli.main
+    assert "damaged or truncated" in err and "Nothing was written." in err
     assert cli.main([*base, str(CORPUS / "utf8_bom.csv"), "--layer", "solar_plants"]) == 0
     assert "Wrote" in capsys.readouterr().out
     assert (layers / "solar_plants.csv").read_bytes() != before

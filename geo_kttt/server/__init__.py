@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import importlib
+import json
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, jsonify, render_template, request, url_for
+from flask import Flask, Response, abort, current_app, g, jsonify, render_template, request, url_for
 
 from .. import settings
+from ..errors import AtlasError
 from ..i18n import LANGS, register
 from ..i18n import t as translate
 from ..store import open_atlas
 
 # Blueprint modules of this package, registered when present: each defines ``bp``.
 BLUEPRINTS = ("pages", "districts", "exports", "coverage", "ogcapi", "imports", "report")
+OGC_PREFIX = "/ogcapi"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -104,14 +107,27 @@ def _install_web(app: Flask) -> None:
         return resp
 
     def _error(e):
-        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-            return jsonify({"status": e.code, "error": e.name, "message": e.description}), e.code
-        if "lang" not in g:
-            g.lang = app.config["LANG"]
-        return render_template("error.html", code=e.code, message=e.description), e.code
+        return error_response(e.code, e.name, e.description)
+
+    def _atlas_error(e: AtlasError):
+        """The one handler of the atlas's own errors: their status, their message."""
+        return error_response(e.http_status, e.code, str(e))
 
     app.register_error_handler(400, _error)
     app.register_error_handler(404, _error)
+    app.register_error_handler(AtlasError, _atlas_error)
+
+
+def error_response(status: int, name: str, message: str):
+    """An error as OGC JSON under /ogcapi, JSON under /api/ (or when asked for), else a page."""
+    if request.path == OGC_PREFIX or request.path.startswith(OGC_PREFIX + "/"):
+        body = json.dumps({"code": name.replace(" ", ""), "description": message}, ensure_ascii=False)
+        return Response(body, status=status, mimetype="application/json")
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify({"status": status, "error": name, "message": message}), status
+    if "lang" not in g:
+        g.lang = current_app.config["LANG"]
+    return render_template("error.html", code=status, message=message), status
 
 
 # Top-bar links added by blueprints: (endpoint, i18n key), shown when the endpoint exists.

@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Blueprint, abort, g, render_template, request, send_file
 
 from ..downloads import FORMATS
-from ..export import ExportError, describe, file_stem, selection_from_query
+from ..export import describe, file_stem, selection_from_query
 from ..i18n import register, t
 from . import get_atlas
 
@@ -54,10 +54,7 @@ def _template_helpers():
 
 def _selection():
     atlas = get_atlas()
-    try:
-        return atlas, selection_from_query(request.args, atlas)
-    except ExportError as e:
-        abort(400, str(e))
+    return atlas, selection_from_query(request.args, atlas)
 
 
 def _choice(name: str, allowed, default: str) -> str:
@@ -71,10 +68,7 @@ def _send(make, name: str, mimetype: str):
     """Run ``make(path)`` in a scratch folder and send the file's bytes."""
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / name
-        try:
-            make(path)
-        except ExportError as e:
-            abort(400, str(e))
+        make(path)  # an ExportError becomes a 400 page in the app's error handler
         data = path.read_bytes()
     resp = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
     resp.headers["Content-Type"] = mimetype  # as given: Flask would add a second charset

@@ -70,11 +70,6 @@ def _reply(doc: dict, kind: str, json_type: str = core.JSON, heading: str | None
     return Response(orjson.dumps(doc), mimetype=json_type)
 
 
-@bp.errorhandler(core.ApiError)
-def _api_error(err: core.ApiError):
-    return Response(json.dumps(err.body(), ensure_ascii=False), status=err.status, mimetype=core.JSON)
-
-
 def _http_error(err: HTTPException):
     """Errors raised before the view (e.g. a bad ?lang=) also come back as JSON here."""
     body = {"code": err.name.replace(" ", ""), "description": err.description}
