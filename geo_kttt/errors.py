@@ -8,7 +8,8 @@ adapters report it, so neither keeps a table of its own (the model is pygeoapi's
   JSON under ``/ogcapi`` (OGC ``{code, description}``) and ``/api/``, an HTML page elsewhere;
 - ``exit_code``: the command line's one ``except`` (``cli/__init__.py``) prints
   ``error: <message>`` and the ``note`` to stderr, no traceback, and exits with it;
-- ``code``: the OGC API exception code in the JSON body.
+- ``code``: the OGC API exception code in the JSON body under ``/ogcapi`` (by default the
+  HTTP status phrase, as werkzeug's errors give it: ``BadRequest``, ``NotFound``).
 
 Each error is defined beside the code that raises it and derives from AtlasError, and
 from the builtin it has always been, so ``except ValueError`` keeps working:
@@ -28,7 +29,7 @@ class AtlasError(Exception):
 
     http_status = 500
     exit_code = 2
-    code = "NoApplicableCode"
+    code: str | None = None
     note = ""  # what the failure left behind, printed by the command line after the message
 
     @property

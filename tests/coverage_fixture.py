@@ -13,7 +13,7 @@ from conftest import LAYERS
 from shapely.geometry import Point, box
 
 from geo_kttt.catalog import load_catalog
-from geo_kttt.coverage import AtlasFrames
+from geo_kttt.coverage.analysis import AtlasFrames
 
 ORIGIN = (549000.0, 1161000.0)  # inside An Giang, EPSG:9208
 CRS = "EPSG:9208"

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from coverage_fixture import SITES, frames
 
-from geo_kttt.coverage import DEFAULT_RADII_KM, compute, parse_serves, radius_km
-from geo_kttt.coverage_checks import data_checks
-from geo_kttt.coverage_report import rows, summary_lines
+from geo_kttt.coverage.analysis import DEFAULT_RADII_KM, compute, parse_serves, radius_km
+from geo_kttt.coverage.checks import data_checks
+from geo_kttt.coverage.report import rows, summary_lines
 
 # Distances worked out by hand from the positions in coverage_fixture (metres).
 HAND = {"90001": ("f1", 3000.0), "90002": ("f1", math.hypot(10000, 3000)),

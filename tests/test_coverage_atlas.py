@@ -6,8 +6,8 @@ import pytest
 import shapely
 
 from geo_kttt.cli import main
-from geo_kttt.coverage import AtlasFrames, compute, radius_km
-from geo_kttt.coverage_checks import district_layer_states, layer_completeness
+from geo_kttt.coverage.analysis import AtlasFrames, compute, radius_km
+from geo_kttt.coverage.checks import district_layer_states, layer_completeness
 from geo_kttt.summary import reconcile
 
 METRIC = "EPSG:9208"

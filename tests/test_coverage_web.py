@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from conftest import ARTIFACTS, LAYERS
 
-from geo_kttt.coverage import compute
+from geo_kttt.coverage.analysis import compute
 from geo_kttt.store import build
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -130,7 +130,7 @@ def test_browser_renders_map_table_and_popup(browser, live_server, atlas):
 def test_without_commune_polygons_the_page_runs_at_district_level(data_dir, tmp_path, capsys):
     from geo_kttt.admin import load_admin
     from geo_kttt.cli import main
-    from geo_kttt.coverage_units import FALLBACK_NOTE
+    from geo_kttt.coverage.units import FALLBACK_NOTE
     from geo_kttt.server import create_app
 
     root = tmp_path / "data"

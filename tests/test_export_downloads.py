@@ -14,8 +14,8 @@ from export_fixtures import HOSTILE, tweaked_atlas
 from openpyxl import load_workbook
 
 from geo_kttt.catalog import FIELDS, PRECISIONS
-from geo_kttt.downloads import FORMATS, KML_NS, OUT_COLUMNS, SHP_NAMES, export_frame, write_data
-from geo_kttt.export import ExportError, Selection
+from geo_kttt.export.downloads import FORMATS, KML_NS, OUT_COLUMNS, SHP_NAMES, export_frame, write_data
+from geo_kttt.export.selection import ExportError, Selection
 
 
 @pytest.fixture(scope="module")

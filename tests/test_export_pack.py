@@ -12,7 +12,8 @@ from export_fixtures import HOSTILE, tweaked_atlas
 from openpyxl import load_workbook
 
 from geo_kttt.cli import main
-from geo_kttt.export import Selection, investor_pack, standalone_html
+from geo_kttt.export.pack import investor_pack, standalone_html
+from geo_kttt.export.selection import Selection
 
 
 def test_district_pack_contents(atlas, tmp_path):
@@ -66,7 +67,7 @@ def test_standalone_html_is_self_contained(atlas, tmp_path):
 @pytest.mark.browser
 def test_standalone_html_opens_offline_in_chromium(browser, admin, tmp_path):
     atlas, bad_id, _ = tweaked_atlas(admin, tmp_path)
-    from geo_kttt.standalone import render_standalone
+    from geo_kttt.export.standalone import render_standalone
 
     page_file = tmp_path / "m.html"
     page_file.write_text(render_standalone(atlas, Selection(), "en", tiles="none"), encoding="utf-8")

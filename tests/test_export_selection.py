@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from geo_kttt.export import (
+from geo_kttt.export.selection import (
     ExportError,
     Selection,
     describe,

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from geo_kttt.export import Selection, select_sites
-from geo_kttt.sheet import draw_sheet, render_sheet
+from geo_kttt.export.selection import Selection, select_sites
+from geo_kttt.export.sheet import draw_sheet, render_sheet
 
 
 def _text(pdf) -> str:

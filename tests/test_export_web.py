@@ -11,7 +11,7 @@ import pyogrio
 import pytest
 from openpyxl import load_workbook
 
-from geo_kttt.downloads import FORMATS
+from geo_kttt.export.downloads import FORMATS
 
 NAME = re.compile(r'attachment; filename="?([A-Za-z0-9._-]+)"?$')
 

@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Proj
 
-from geo_kttt import crs as crsmod
 from geo_kttt import io
-from geo_kttt.encodings import decode, legacy_encoding
-from geo_kttt.import_source import ImportFailed
-from geo_kttt.importer import CHANGES_FILE, run_import
+from geo_kttt.imports import crs as crsmod
+from geo_kttt.imports.encodings import decode, legacy_encoding
+from geo_kttt.imports.merge import CHANGES_FILE, run_import
+from geo_kttt.imports.source import ImportFailed
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "import"

@@ -10,9 +10,9 @@ import geopandas as gpd
 import pytest
 
 from geo_kttt import cli, io
-from geo_kttt.crs import to_wgs84
-from geo_kttt.import_source import ImportFailed
-from geo_kttt.importer import run_import
+from geo_kttt.imports.crs import to_wgs84
+from geo_kttt.imports.merge import run_import
+from geo_kttt.imports.source import ImportFailed
 from geo_kttt.store import build, open_atlas
 
 ROOT = Path(__file__).resolve().parents[1]

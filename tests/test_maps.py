@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from geo_kttt import assets
-from geo_kttt.mapdata import (
+from geo_kttt.maps import assets
+from geo_kttt.maps.build import build_map, choropleth
+from geo_kttt.maps.data import (
     FilterError,
     Filters,
     filter_sites,
@@ -16,8 +17,7 @@ from geo_kttt.mapdata import (
     site_detail,
     sites_geojson,
 )
-from geo_kttt.maps import build_map, choropleth
-from geo_kttt.search import search
+from geo_kttt.maps.search import search
 
 XSS = "<img src=x onerror=alert(1)>"
 

@@ -8,8 +8,7 @@ import pytest
 import sqlalchemy as sa
 from ogc_fixtures import LAYERS
 
-from geo_kttt import pgstore
-from geo_kttt.store import open_atlas
+from geo_kttt.store import open_atlas, postgis
 
 pytestmark = pytest.mark.postgis
 
@@ -34,14 +33,14 @@ def test_postgis_atlas_reads_the_same_tables_as_the_geopackage(pg_atlas_url, atl
 
 def test_vn2000_tm3_is_in_spatial_ref_sys_and_transforms_like_pyproj(pg_atlas_url, atlas):
     site = atlas.sites().iloc[0].geometry
-    engine = pgstore.engine_for(pg_atlas_url)
+    engine = postgis.engine_for(pg_atlas_url)
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT auth_name, auth_srid FROM spatial_ref_sys "
                                    "WHERE srid = 9208")).one()
         x, y = conn.execute(sa.text(
             "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(:x, :y), 4326), 9208)"
             " AS p) s"), {"x": site.x, "y": site.y}).one()
-        assert pgstore.ensure_srid(conn) is False  # already there: not inserted twice
+        assert postgis.ensure_srid(conn) is False  # already there: not inserted twice
     engine.dispose()
     assert tuple(row) == ("EPSG", 9208)
     ex, ey = pyproj.Transformer.from_crs(4326, 9208, always_xy=True).transform(site.x, site.y)
@@ -51,7 +50,7 @@ def test_vn2000_tm3_is_in_spatial_ref_sys_and_transforms_like_pyproj(pg_atlas_ur
 def test_failed_build_leaves_the_previous_atlas_untouched(pg_atlas_url, admin, monkeypatch):
     before = open_atlas(pg_atlas_url)
     built_at, counts = before.metadata["built_at"], before.sites().layer.value_counts()
-    real_write, written = pgstore._write, []
+    real_write, written = postgis._write, []
 
     def write_then_fail(conn, name, df):
         real_write(conn, name, df)  # the real writes happen inside the transaction…
@@ -59,9 +58,9 @@ def test_failed_build_leaves_the_previous_atlas_untouched(pg_atlas_url, admin, m
         if len(written) == 3:
             raise RuntimeError("disk full (injected)")  # …and then the build fails mid-way
 
-    monkeypatch.setattr(pgstore, "_write", write_then_fail)
+    monkeypatch.setattr(postgis, "_write", write_then_fail)
     with pytest.raises(RuntimeError, match="injected"):
-        pgstore.build_postgis(LAYERS, admin, pg_atlas_url)
+        postgis.build_postgis(LAYERS, admin, pg_atlas_url)
     after = open_atlas(pg_atlas_url)
     assert after.metadata["built_at"] == built_at
     pd.testing.assert_series_equal(after.sites().layer.value_counts(), counts)

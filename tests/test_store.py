@@ -5,7 +5,8 @@ import pytest
 from conftest import LAYERS
 
 from geo_kttt import io
-from geo_kttt.store import AtlasMissing, build, open_atlas
+from geo_kttt.store import build, open_atlas
+from geo_kttt.store.base import AtlasMissing
 from geo_kttt.validate import ValidationFailed
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, render_template, url_for
 
-from .. import assets
 from ..catalog import STATUSES
 from ..i18n import register
-from ..mapdata import Filters, all_sites, filter_sites
-from ..maps import IMPRECISE, build_map
-from ..newcommunes import PROVINCE_CODE, split_old_codes
+from ..maps import assets
+from ..maps.build import IMPRECISE, build_map
+from ..maps.data import Filters, all_sites, filter_sites
+from ..maps.newcommunes import PROVINCE_CODE, split_old_codes
 from ..summary import district_summary, reconcile
-from . import get_atlas
+from .common import get_atlas
 from .pages import _site_url
 
 bp = Blueprint("districts", __name__)

@@ -13,10 +13,12 @@ from pathlib import Path
 
 from flask import Blueprint, abort, g, render_template, request, send_file
 
-from ..downloads import FORMATS
-from ..export import describe, file_stem, selection_from_query
+from ..export.downloads import FORMATS, write_data
+from ..export.pack import investor_pack, standalone_html
+from ..export.selection import describe, file_stem, selection_from_query
+from ..export.sheet import render_sheet
 from ..i18n import register, t
-from . import get_atlas
+from .common import get_atlas
 
 bp = Blueprint("exports", __name__, url_prefix="/export")
 
@@ -88,8 +90,6 @@ def panel():
 @bp.get("/sheet.<fmt>")
 def sheet(fmt):
     """The map sheet as PDF or PNG."""
-    from ..sheet import render_sheet
-
     if fmt not in SHEET_FORMATS:
         abort(404)
     atlas, sel = _selection()
@@ -104,8 +104,6 @@ def sheet(fmt):
 @bp.get("/data.<fmt>")
 def data(fmt):
     """The selection as a data file."""
-    from ..downloads import write_data
-
     if fmt not in FORMATS:
         abort(404)
     atlas, sel = _selection()
@@ -116,8 +114,6 @@ def data(fmt):
 @bp.get("/map.html")
 def html_map():
     """The standalone HTML map (all assets inlined)."""
-    from ..export import standalone_html
-
     atlas, sel = _selection()
     return _send(lambda p: standalone_html(atlas, sel, p, g.lang), f"{file_stem(atlas, sel)}-map.html",
                  "text/html; charset=utf-8")
@@ -126,8 +122,6 @@ def html_map():
 @bp.get("/pack.zip")
 def pack():
     """The investor pack for the district or the province."""
-    from ..export import investor_pack
-
     atlas, sel = _selection()
     return _send(lambda p: investor_pack(atlas, sel, p), f"{file_stem(atlas, sel)}-pack.zip",
                  "application/zip")

@@ -12,10 +12,9 @@ from flask import Blueprint, abort, g, render_template, request
 
 from ..catalog import FIELDS
 from ..i18n import register, t
-from . import get_atlas, nav_link
+from .common import get_atlas
 
 bp = Blueprint("imports", __name__)
-nav_link("imports.changes", "nav_changes")
 DEFAULT_DAYS = 90
 ACTIONS = ("added", "changed", "removed")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import (
     Blueprint,
     Response,
@@ -15,10 +17,11 @@ from flask import (
     url_for,
 )
 
-from .. import assets
 from ..catalog import STATUSES
 from ..i18n import register, t
-from ..mapdata import (
+from ..maps import assets
+from ..maps.build import IMPRECISE, build_map
+from ..maps.data import (
     Filters,
     all_sites,
     filter_sites,
@@ -27,10 +30,10 @@ from ..mapdata import (
     site_detail,
     sites_geojson,
 )
-from ..maps import IMPRECISE, build_map
-from ..search import search
+from ..maps.newcommunes import new_commune_view
+from ..maps.search import search
 from ..summary import capacity_totals
-from . import NAV_EXTRA, get_atlas
+from .common import get_atlas
 
 bp = Blueprint("pages", __name__)
 
@@ -85,11 +88,6 @@ register({
     "not_determined": {"vi": "Chưa xác định", "en": "Not determined"},
     "province_total": {"vi": "Toàn tỉnh (cũ)", "en": "Province (former) total"},
 })
-
-
-@bp.app_context_processor
-def _nav():
-    return {"nav_extra": NAV_EXTRA}
 
 
 def _filters(atlas) -> Filters:
@@ -182,8 +180,6 @@ def api_site(layer, site_id):
 
 
 def _json(obj) -> str:
-    import json
-
     return json.dumps(obj, ensure_ascii=False, allow_nan=False)
 
 
@@ -220,8 +216,6 @@ def vendor(package, filename):
 @bp.get("/new-communes")
 def new_communes():
     """The 2025 communes through the crosswalk, with a caveat where an old commune was split."""
-    from ..newcommunes import new_commune_view
-
     atlas = get_atlas()
     view = new_commune_view(atlas, g.lang)
     m = build_map(atlas, g.lang, tiles=current_app.config["TILE_URL"],

@@ -7,10 +7,9 @@ from flask import Blueprint, g, render_template
 from ..catalog import PRECISIONS, STATUSES
 from ..i18n import register
 from ..summary import reconcile
-from . import get_atlas, nav_link
+from .common import get_atlas
 
 bp = Blueprint("report", __name__)
-nav_link("report.page", "nav_report")
 
 register({
     "nav_report": {"vi": "Đối chiếu báo cáo", "en": "Report check"},
