@@ -2,7 +2,7 @@
 
 Built from the web map's own builder (:func:`geo_kttt.maps.build_map`, embedded GeoJSON),
 so it has the same layers, legend and popups. Every script and style sheet (Leaflet and
-its plugins from ``web/node_modules``, ``atlas.js``/``map.css`` from ``web/static``) is
+its plugins and ``atlas.js``/``map.css``, all from ``geo_kttt/web/static``) is
 inlined, images in style sheets become ``data:`` URIs and the icon sprite is put in the
 page. A Content-Security-Policy meta tag allows no host but the configured tile server;
 without tiles (offline, or TILE_URL=none) the district boundaries are the background.
@@ -24,12 +24,12 @@ from markupsafe import Markup
 
 from .. import settings
 from ..i18n import register, t
-from ..maps.assets import STATIC, components, file_for
+from ..maps.assets import components, file_for
 from ..maps.build import AtlasLayers, build_map, layer_info
 from ..maps.data import Filters, site_feature
+from ..web import STATIC, TEMPLATES
 from .selection import Selection, describe, scope_name, select_sites
 
-TEMPLATES = STATIC.parent / "templates"
 CSS_URL = re.compile(r"url\(\s*(['\"]?)([^'\")]+)\1\s*\)")
 
 register({
@@ -109,12 +109,12 @@ def render_standalone(atlas, sel: Selection, lang: str = "vi", tiles: str | None
     if tiles and tiles.lower() != "none":
         u = urlsplit(tiles.replace("{s}", "*"))
         tile_host = f" {u.scheme}://{u.netloc}"
-    icons = (STATIC / "icons.svg").read_text(encoding="utf-8")
+    icons = (STATIC / "img" / "icons.svg").read_text(encoding="utf-8")
     icons = re.sub(r"<!--.*?-->", "", icons, flags=re.S).replace(
         "<svg ", '<svg class="sprite" width="0" height="0" aria-hidden="true" ', 1)
     meta = atlas.metadata
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-    page = env.get_template("export_standalone.html").render(
+    page = env.get_template("exports/standalone.html").render(
         lang=lang, nonce=nonce, tile_host=tile_host,
         title=f"{meta['title_' + lang]} - {scope_name(atlas, sel, lang)}",
         css=[Markup(inline_css(_file(u))) for u in parts["css"]],

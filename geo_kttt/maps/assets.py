@@ -12,16 +12,12 @@ from pathlib import Path
 from branca.element import CssLink, Element, JavascriptLink
 
 from ..errors import AtlasError
-
-ROOT = Path(__file__).resolve().parents[2]
-WEB = ROOT / "web"
-NODE_MODULES = WEB / "node_modules"
-STATIC = WEB / "static"
+from ..web import STATIC, VENDOR
 
 # npm packages whose files may be served under /vendor/<package>/...
 VENDOR_PACKAGES = ("leaflet", "leaflet.markercluster", "leaflet.fullscreen")
 
-# folium resource name -> local path (vendor/... from node_modules, static/... our own files).
+# folium resource name -> local path (vendor/... pinned npm files, static/... our own files).
 # A name mapped to None is dropped: the atlas does not use jQuery, Bootstrap or awesome-markers.
 LOCAL = {
     "leaflet": "vendor/leaflet/dist/leaflet.js",
@@ -31,8 +27,8 @@ LOCAL = {
     "markerclusterdefaultcss": "vendor/leaflet.markercluster/dist/MarkerCluster.Default.css",
     "Control.Fullscreen.js": "vendor/leaflet.fullscreen/Control.FullScreen.js",
     "Control.FullScreen.css": "vendor/leaflet.fullscreen/Control.FullScreen.css",
-    "geo_kttt_js": "static/atlas.js",
-    "geo_kttt_css": "static/map.css",
+    "geo_kttt_js": "static/js/atlas.js",
+    "geo_kttt_css": "static/css/map.css",
     "jquery": None,
     "bootstrap": None,
     "awesome_markers": None,
@@ -51,11 +47,11 @@ class AssetMissing(AtlasError, RuntimeError):
 def file_for(rel: str) -> Path:
     """The file on disk behind a local asset path such as ``vendor/leaflet/dist/leaflet.js``."""
     if rel.startswith("vendor/"):
-        path = NODE_MODULES / rel.removeprefix("vendor/")
-        hint = "run scripts/setup (npm ci in web/)"
+        path = VENDOR / rel.removeprefix("vendor/")
+        hint = "add it to scripts/vendor and run it (it copies from web/node_modules)"
     else:
         path = STATIC / rel.removeprefix("static/")
-        hint = "it belongs in web/static/"
+        hint = "it belongs in geo_kttt/web/static/"
     if not path.is_file():
         raise AssetMissing(f"front-end asset {rel} not found at {path}; {hint}")
     return path
@@ -75,7 +71,7 @@ def localize(m, base: str = "/") -> None:
     m : folium.Map
     base : str
         URL prefix of the local files: ``"/"`` in the web app, or a folder URL for a
-        standalone file (the caller then ships ``web/static`` and ``web/node_modules``).
+        standalone file (the caller then ships ``geo_kttt/web/static``).
 
     Raises
     ------

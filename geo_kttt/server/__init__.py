@@ -19,6 +19,7 @@ from .. import settings
 from ..errors import AtlasError
 from ..i18n import LANGS, register
 from ..i18n import t as translate
+from ..web import STATIC, TEMPLATES
 from . import coverage, districts, exports, imports, ogcapi, pages, report
 from .common import error_response, get_atlas
 
@@ -38,7 +39,7 @@ NAV = (
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app. ``test_config`` overrides settings (ATLAS, TILE_URL, LANG, …)."""
-    app = Flask(__name__, template_folder="../../web/templates", static_folder="../../web/static")
+    app = Flask(__name__, template_folder=TEMPLATES, static_folder=STATIC)
     app.config.update(
         ATLAS=settings.get("DATABASE_URL") or settings.get("ATLAS"),
         TILE_URL=settings.get("TILE_URL"),

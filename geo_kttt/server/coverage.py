@@ -110,7 +110,7 @@ def page():
     completeness = layer_completeness(frames)
     query = _query(layer, by, statuses, radius)
     return render_template(
-        "coverage.html", map=assets.components(m), cov=cov, table=rows(cov, g.lang),
+        "coverage/page.html", map=assets.components(m), cov=cov, table=rows(cov, g.lang),
         unserved_codes=set(cov.unserved()),
         headers={k: v[0 if g.lang == "vi" else 1] for k, v in HEADERS.items()},
         summary=summary_lines(cov, g.lang), layers=[(k, v.title[g.lang]) for k, v in atlas.catalog.items()],

@@ -49,7 +49,7 @@ FILTER_KEYS = ("layers", "district", "bbox", "status", "verified")
 
 @bp.app_context_processor
 def _template_helpers():
-    """``export_t`` and the panel's data for templates that include export_panel.html."""
+    """``export_t`` and the panel's data for templates that include exports/_panel.html."""
     return {"export_t": lambda key: t(key, g.get("lang", "vi")), "export_filter_keys": FILTER_KEYS,
             "export_data_labels": DATA_LABELS}
 
@@ -83,7 +83,7 @@ def _send(make, name: str, mimetype: str):
 def panel():
     """A page with just the export panel (the map and district pages include the partial)."""
     atlas, sel = _selection()
-    return render_template("export.html", export_query=sel.query(), export_no_map=True,
+    return render_template("exports/panel.html", export_query=sel.query(), export_no_map=True,
                            export_filters=describe(atlas, sel, g.lang))
 
 

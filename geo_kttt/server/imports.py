@@ -70,6 +70,6 @@ def changes():
     col = 2 if lang == "vi" else 3
     labels = {f: spec[col] for f, spec in FIELDS.items()}
     counts = {a: len({(r["layer"], r["id"]) for r in rows or [] if r["action"] == a}) for a in ACTIONS}
-    return render_template("imports_changes.html", rows=rows, since=since.isoformat(), titles=titles,
+    return render_template("imports/changes.html", rows=rows, since=since.isoformat(), titles=titles,
                            labels=labels, counts=counts, t=lambda k, **kw: t(k, lang).format(**kw),
                            lang=lang)

@@ -17,7 +17,7 @@ from ..i18n import register, t
 from .common import OGC_PREFIX, error_response, get_atlas
 
 PREFIX = OGC_PREFIX
-bp = Blueprint("ogcapi", __name__, url_prefix=PREFIX, template_folder="templates")
+bp = Blueprint("ogcapi", __name__, url_prefix=PREFIX)
 FORMATS = {"json": "json", "html": "html"}
 
 

@@ -33,6 +33,7 @@ from ..maps.data import (
 from ..maps.newcommunes import new_commune_view
 from ..maps.search import search
 from ..summary import capacity_totals
+from ..web import VENDOR
 from .common import get_atlas
 
 bp = Blueprint("pages", __name__)
@@ -155,7 +156,7 @@ def index():
                "count": counts.get(lid, 0)} for lid, layer in atlas.catalog.items()]
     districts = list(zip(atlas.districts().code, atlas.districts().full_name, strict=True))
     return render_template(
-        "map.html", map=parts, sites_url=sites_url, layers=layers, visible=visible, filters=filters,
+        "pages/map.html", map=parts, sites_url=sites_url, layers=layers, visible=visible, filters=filters,
         metric=metric,
         statuses=[(k, v[g.lang]) for k, v in STATUSES.items()], districts=districts,
         metrics=metric_options(atlas, g.lang), district_name=dict(districts).get(filters.district),
@@ -202,15 +203,15 @@ def search_page():
     if len(q) > 200:
         abort(400, "q: at most 200 characters")
     results = search(get_atlas(), q, limit=100)
-    return render_template("search.html", q=q, results=results)
+    return render_template("pages/search.html", q=q, results=results)
 
 
 @bp.get("/vendor/<package>/<path:filename>")
 def vendor(package, filename):
-    """Pinned front-end packages from web/node_modules (Leaflet and its plugins)."""
+    """Pinned front-end packages, vendored in the package (Leaflet and its plugins)."""
     if package not in assets.VENDOR_PACKAGES:
         abort(404, f"no vendored package {package}")
-    return send_from_directory(assets.NODE_MODULES / package, filename, max_age=86400)
+    return send_from_directory(VENDOR / package, filename, max_age=86400)
 
 
 @bp.get("/new-communes")
@@ -221,4 +222,4 @@ def new_communes():
     m = build_map(atlas, g.lang, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
                   sites_url=url_for("pages.api_sites"), site_url=_site_url(), units=view["geojson"])
-    return render_template("new_communes.html", map=assets.components(m), view=view)
+    return render_template("pages/new_communes.html", map=assets.components(m), view=view)

@@ -47,6 +47,6 @@ def _labels():
 def page():
     """The report's figures, indicators and errata, side by side with the atlas."""
     atlas = get_atlas()
-    return render_template("report.html", rows=reconcile(atlas), catalog=atlas.catalog,
+    return render_template("report/page.html", rows=reconcile(atlas), catalog=atlas.catalog,
                            indicators=atlas.table("indicators").to_dict("records"),
                            errata=atlas.table("errata").to_dict("records"))

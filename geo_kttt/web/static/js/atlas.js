@@ -339,7 +339,7 @@
   function init(map, cfg) {
     state = {map: map, cfg: cfg, popup: L.popup({maxWidth: 340, minWidth: 220, maxHeight: 320, offset: L.point(0, -6)}),
       groups: {}, layers: {}, markers: {}, shown: {}, icons: {},
-      iconsUrl: typeof cfg.iconsUrl === "string" ? cfg.iconsUrl : "/static/icons.svg"};
+      iconsUrl: typeof cfg.iconsUrl === "string" ? cfg.iconsUrl : "/static/img/icons.svg"};
     var imprecise = cfg.imprecise || ["commune", "district"];
     state.imprecise = function (p) { return imprecise.indexOf(p.precision) >= 0; };
     // Zoom limits of a provincial atlas; fewer zoom levels also means less clustering work.
