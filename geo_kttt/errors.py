@@ -14,11 +14,11 @@ adapters report it, so neither keeps a table of its own (the model is pygeoapi's
 Each error is defined beside the code that raises it and derives from AtlasError, and
 from the builtin it has always been, so ``except ValueError`` keeps working:
 ``CatalogError`` (catalog), ``DataMissing`` (admin), ``ValidationFailed`` (validate),
-``AtlasMissing`` (store.base), ``ImportFailed`` (imports.source), ``CrsProblem``
-(imports.crs), ``EncodingProblem`` (imports.encodings), ``FilterError`` (maps.data),
-``AssetMissing`` (maps.assets), ``CoverageError`` (coverage.analysis), ``ExportError``
-(export.selection) and ``ApiError`` (ogcapi). ``tests/test_errors.py`` checks that no
-error class of the package is left outside.
+``AtlasMissing`` (store.base), ``PostgisMissing`` (store.postgis), ``ImportFailed``
+(imports.source), ``CrsProblem`` (imports.crs), ``EncodingProblem`` (imports.encodings),
+``FilterError`` (maps.data), ``AssetMissing`` (maps.assets), ``CoverageError``
+(coverage.analysis), ``ExportError`` (export.selection) and ``ApiError`` (ogcapi).
+``tests/test_errors.py`` checks that no error class of the package is left out.
 """
 
 from __future__ import annotations

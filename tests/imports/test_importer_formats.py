@@ -8,6 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from conftest import ROOT
 
 from geo_kttt import cli, io
 from geo_kttt.imports.crs import to_wgs84
@@ -15,7 +16,6 @@ from geo_kttt.imports.merge import run_import
 from geo_kttt.imports.source import ImportFailed
 from geo_kttt.store import build, open_atlas
 
-ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "import"
 LON, LAT = 105.01313, 10.47517
 RECORD = {"id": "test-solar-1", "name_vi": "Nhà máy điện mặt trời Thử nghiệm",

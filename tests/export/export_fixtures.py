@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+from conftest import ROOT
 
 from geo_kttt.store import build, open_atlas
 
-ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = {"operator": '=HYPERLINK("http://example.invalid","x")', "notes": "@SUM(A1:A9) ghi chú",
            "name_en": "<b>Bold</b> & <script>alert(1)</script>"}
 

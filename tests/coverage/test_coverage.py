@@ -5,6 +5,7 @@ import re
 
 import pandas as pd
 import pytest
+from conftest import ROOT
 from coverage_fixture import SITES, frames
 
 from geo_kttt.coverage.analysis import DEFAULT_RADII_KM, compute, parse_serves, radius_km
@@ -117,9 +118,7 @@ def test_bad_arguments_say_what_to_use():
 
 
 def test_docs_radius_table_matches_the_code():
-    from pathlib import Path
-
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "coverage.md").read_text(encoding="utf-8")
+    doc = (ROOT / "docs" / "coverage.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| (\S+) \| (\S+) \| ([\d.]+) \|$", doc, re.M)
     assert {(layer, kind): float(km) for layer, kind, km in rows} == DEFAULT_RADII_KM
 

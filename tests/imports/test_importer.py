@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Proj
@@ -18,7 +19,6 @@ from geo_kttt.imports.encodings import decode, legacy_encoding
 from geo_kttt.imports.merge import CHANGES_FILE, run_import
 from geo_kttt.imports.source import ImportFailed
 
-ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "import"
 NAME = "Nhà máy điện mặt trời Thử nghiệm"
 LON, LAT = 105.01313, 10.47517  # xã An Hảo reference point, as in make_corpus.py

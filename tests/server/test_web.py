@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+from conftest import LAYERS
 
 XSS = "<img src=x onerror=alert(1)>"
 PAGES = ["/", "/?lang=en", "/new-communes", "/search?q=chau+doc", "/districts", "/districts/884",
@@ -150,7 +150,7 @@ def xss_client(admin, tmp_path_factory):
     from geo_kttt.store import build
 
     layers = tmp_path_factory.mktemp("xss") / "layers"
-    shutil.copytree(Path(__file__).resolve().parents[1] / "layers", layers)
+    shutil.copytree(LAYERS, layers)
     path = layers / "solar_plants.csv"
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
