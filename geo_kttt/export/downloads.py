@@ -1,4 +1,4 @@
-"""Data downloads of a :class:`~geo_kttt.export.Selection`: GeoPackage, GeoJSON,
+"""Data downloads of a :class:`~geo_kttt.export.selection.Selection`: GeoPackage, GeoJSON,
 Shapefile (zip), KML, CSV and XLSX. Every file is written atomically.
 
 Vector files are written by :mod:`geo_kttt.io` (pyogrio/GDAL); KML gets its styles

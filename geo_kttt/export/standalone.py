@@ -2,7 +2,7 @@
 
 Built from the web map's own builder (:func:`geo_kttt.maps.build_map`, embedded GeoJSON),
 so it has the same layers, legend and popups. Every script and style sheet (Leaflet and
-its plugins and ``atlas.js``/``map.css``, all from ``geo_kttt/web/static``) is
+its plugins from ``web/node_modules``, ``atlas.js``/``map.css`` from ``web/static``) is
 inlined, images in style sheets become ``data:`` URIs and the icon sprite is put in the
 page. A Content-Security-Policy meta tag allows no host but the configured tile server;
 without tiles (offline, or TILE_URL=none) the district boundaries are the background.
@@ -24,12 +24,12 @@ from markupsafe import Markup
 
 from .. import settings
 from ..i18n import register, t
-from ..maps.assets import components, file_for
+from ..maps.assets import STATIC, components, file_for
 from ..maps.build import AtlasLayers, build_map, layer_info
 from ..maps.data import Filters, site_feature
-from ..web import STATIC, TEMPLATES
 from .selection import Selection, describe, scope_name, select_sites
 
+TEMPLATES = STATIC.parent / "templates"
 CSS_URL = re.compile(r"url\(\s*(['\"]?)([^'\")]+)\1\s*\)")
 
 register({

@@ -17,7 +17,7 @@ from ..web import STATIC, VENDOR
 # npm packages whose files may be served under /vendor/<package>/...
 VENDOR_PACKAGES = ("leaflet", "leaflet.markercluster", "leaflet.fullscreen")
 
-# folium resource name -> local path (vendor/... pinned npm files, static/... our own files).
+# folium resource name -> local path (vendor/... from node_modules, static/... our own files).
 # A name mapped to None is dropped: the atlas does not use jQuery, Bootstrap or awesome-markers.
 LOCAL = {
     "leaflet": "vendor/leaflet/dist/leaflet.js",
@@ -71,7 +71,7 @@ def localize(m, base: str = "/") -> None:
     m : folium.Map
     base : str
         URL prefix of the local files: ``"/"`` in the web app, or a folder URL for a
-        standalone file (the caller then ships ``geo_kttt/web/static``).
+        standalone file (the caller then ships ``web/static`` and ``web/node_modules``).
 
     Raises
     ------
