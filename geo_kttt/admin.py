@@ -13,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from . import io, settings
+from .errors import AtlasError
 from .text import nfc
 
 PROVINCE_CODE = "89"
@@ -36,7 +37,7 @@ HOW_TO_GET = (
 )
 
 
-class DataMissing(FileNotFoundError):
+class DataMissing(AtlasError, FileNotFoundError):
     """Reference data that is not where it was looked for."""
 
 

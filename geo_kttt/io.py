@@ -16,7 +16,6 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .catalog import COLUMNS
 from .text import nfc
 
 DRIVERS = {
@@ -89,9 +88,10 @@ def read_layer_file(path: Path) -> pd.DataFrame:
     return read_table(path)
 
 
-def write_layer_file(df: pd.DataFrame, path: Path) -> None:
-    """Write a layer file deterministically: schema column order, sorted by id, LF endings."""
-    out = df.reindex(columns=COLUMNS).fillna("").astype(str).sort_values("id")
+def write_layer_file(df: pd.DataFrame, path: Path, columns: list[str]) -> None:
+    """Write a layer file deterministically: ``columns`` (the schema's, ``catalog.COLUMNS``)
+    in order, sorted by id, LF endings."""
+    out = df.reindex(columns=columns).fillna("").astype(str).sort_values("id")
     with atomic_path(path) as tmp:
         out.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n",
                    quoting=csv.QUOTE_MINIMAL)
