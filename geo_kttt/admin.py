@@ -43,6 +43,7 @@ HOW_TO_GET = (
     "`geo-kttt admin import FILE --level district|commune --data-dir DIR` (README, 'Reference data')."
 )
 
+
 class DataMissing(FileNotFoundError):
     """Reference data that is not where it was looked for."""
 
@@ -229,14 +230,16 @@ def import_boundaries(src: Path, level: str, dest_root=None, crs=None, code_fiel
     gdf["name"] = gdf["name"].map(nfc)
     rel = FILES["districts"] if level == "district" else OPTIONAL_FILES["communes"][0]
     dest = Path(dest_root) / rel
-    if level == "commune":
+    points = None
+    if level == "commune":  # derived before anything is written
         gdf["district_code"] = gdf["district_code"].astype(str)
         (Path(dest_root) / "boundaries").mkdir(parents=True, exist_ok=True)
         districts = io.read_vector(reference_file(FILES["districts"], dest_root))
         points = derive_commune_points(gdf, districts, f"{Path(src).name}, imported {dt.date.today()}")
+    io.write_vector(gdf, dest)
+    if points is not None:
         with io.atomic_path(Path(dest_root) / FILES["commune_points"]) as tmp:
             points.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
-    io.write_vector(gdf, dest)
     return dest
 
 
@@ -245,8 +248,9 @@ def derive_commune_points(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFram
     """One reference point per commune code: a point inside its polygon, recorded as derived.
 
     The point is shapely's ``representative_point`` (GEOS PointOnSurface), always inside the
-    polygon, unlike a centroid. A polygon standing for several units (code
-    ``"30376;30377;30378"``) gives each of them the same point.
+    polygon, unlike a centroid. A commune drawn as several features (islands) is dissolved
+    first; a polygon standing for several units (code ``"30376;30377;30378"``) gives each of
+    them the same point.
 
     Parameters
     ----------
@@ -263,7 +267,7 @@ def derive_commune_points(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFram
     DataFrame
         The columns of ``boundaries/angiang_commune_points.csv`` (:data:`POINT_COLUMNS`).
     """
-    c = communes.to_crs(4326)
+    c = communes.to_crs(4326).dissolve(by="code", as_index=False, sort=True)
     pt = c.representative_point()
     shared = c["code"].str.contains(";")
     names = dict(zip(districts["code"].astype(str), districts["name"].map(nfc), strict=True))
