@@ -75,9 +75,10 @@ def cmd_summary(args) -> int:
 
 
 def cmd_admin_import(args) -> int:
-    dest = import_boundaries(Path(args.file), args.level, Path(args.data_dir or "."), args.crs,
-                             args.code_field, args.name_field)
-    print(f"Imported {args.file} as {dest}")
+    dest = import_boundaries(Path(args.file), args.level, args.data_dir, args.crs,
+                             args.code_field, args.name_field, args.district_field)
+    print(f"Imported {args.file} as {dest}" + (" (and its derived commune reference points "
+                                               "beside it)" if args.level == "commune" else ""))
     return 0
 
 
@@ -100,4 +101,6 @@ def register(subparsers) -> None:
     ai.add_argument("--crs", help="CRS of the file when it has none, e.g. EPSG:9208")
     ai.add_argument("--code-field", default="code")
     ai.add_argument("--name-field", default="name")
+    ai.add_argument("--district-field", default="district_code",
+                    help="commune files: the column with the district's GSO code, e.g. MA_HUYEN")
     ai.set_defaults(func=cmd_admin_import)

@@ -59,10 +59,10 @@ def _table(df: pd.DataFrame, path: Path, name: str, description: str = "") -> No
     meta = {"IDENTIFIER": name, "DESCRIPTION": description} if description else None
     if isinstance(df, gpd.GeoDataFrame):
         pyogrio.write_dataframe(df, path, layer=name, driver="GPKG", layer_metadata=meta,
-                                append=path.exists())
+                                append=path.exists(), **io.GPKG_OPTIONS)
     else:
         pyogrio.write_dataframe(df.astype(str), path, layer=name, driver="GPKG",
-                                layer_metadata=meta, append=path.exists())
+                                layer_metadata=meta, append=path.exists(), **io.GPKG_OPTIONS)
 
 
 def assemble(layers_dir: Path, admin: AdminUnits):

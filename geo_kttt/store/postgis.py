@@ -106,7 +106,14 @@ def build_postgis(layers_dir: Path, admin: AdminUnits, url: str) -> list:
 
 def _write(conn, name: str, df: pd.DataFrame) -> None:
     """Write one table with a ``fid`` primary key (storage order, as in the GeoPackage)."""
-    if isinstance(df, gpd.GeoDataFrame):
+    if isinstance(df, gpd.GeoDataFrame) and df.geometry.isna().all():
+        # No shape at all (the 2025 communes without commune polygons): to_postgis cannot type
+        # the column, so write the attributes and add an untyped, empty geometry column.
+        geom = df.geometry.name
+        pd.DataFrame(df.drop(columns=geom)).reset_index(drop=True).rename_axis("fid") \
+            .to_sql(name, conn, index=True)
+        conn.execute(sa.text(f"ALTER TABLE {_q(name)} ADD COLUMN {_q(geom)} geometry(Geometry, 4326)"))
+    elif isinstance(df, gpd.GeoDataFrame):
         df = df.reset_index(drop=True).rename_axis("fid")
         df.to_postgis(name, conn, index=True)  # with a GiST index on geometry
         # to_postgis loads through COPY CSV, which reads '' as NULL: put the empty texts back

@@ -73,3 +73,32 @@ def test_cli_build_database_writes_the_atlas(pg_url, data_dir, capsys):
     assert main(args) == 0
     assert "Built atlas" in capsys.readouterr().out
     assert len(open_atlas(pg_url).sites()) > 0
+
+
+def test_an_atlas_without_commune_polygons_builds_into_postgis(pg_url, tmp_path):
+    """The bundled data alone has no commune polygons, so the 2025 communes have no shapes."""
+    from geo_kttt.admin import BUNDLED, load_admin
+    from geo_kttt.store import build
+
+    bare = load_admin(BUNDLED)
+    assert bare.communes is None and bare.new_communes.geometry.isna().all()
+    server = postgis.engine_for(pg_url).execution_options(isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:  # a database of its own: the session atlas stays untouched
+        conn.execute(sa.text("DROP DATABASE IF EXISTS geo_kttt_bare"))
+        conn.execute(sa.text("CREATE DATABASE geo_kttt_bare"))
+    url = sa.engine.make_url(pg_url).set(database="geo_kttt_bare").render_as_string(hide_password=False)
+    try:
+        postgis.build_postgis(LAYERS, bare, url)
+        build(LAYERS, bare, tmp_path / "bare.gpkg")
+        pg, gpkg = open_atlas(url), open_atlas(tmp_path / "bare.gpkg")
+        assert pg.table("communes") is None and pg.metadata["has_commune_polygons"] == "false"
+        new = pg.table("new_communes")
+        assert len(new) == 102 and new.geometry.isna().all()
+        pd.testing.assert_frame_equal(new.drop(columns="geometry"),
+                                      gpkg.table("new_communes").drop(columns="geometry"))
+        assert len(pg.sites()) == len(gpkg.sites())
+        pg.close()
+    finally:
+        with server.connect() as conn:
+            conn.execute(sa.text("DROP DATABASE IF EXISTS geo_kttt_bare WITH (FORCE)"))
+        server.dispose()

@@ -13,8 +13,10 @@ from geo_kttt.validate import ValidationFailed
 def test_atlas_holds_every_layer_and_table(atlas):
     names = set(io.list_layers(atlas.path))
     assert set(atlas.catalog) <= names
-    assert {"districts", "communes", "commune_points", "new_communes", "crosswalk", "indicators",
+    assert {"districts", "commune_points", "new_communes", "crosswalk", "indicators",
             "errata", "catalog", "metadata"} <= names
+    # commune polygons are never bundled: the table is there exactly when the data folder has them
+    assert ("communes" in names) == (atlas.metadata["has_commune_polygons"] == "true")
     for lid in atlas.catalog:
         expected = len(io.read_layer_file(LAYERS / f"{lid}.csv"))
         assert len(atlas.sites(lid)) == expected
