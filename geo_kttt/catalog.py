@@ -12,6 +12,8 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .errors import AtlasError
+
 STATUSES = {
     "planned": {"vi": "Dự kiến", "en": "Planned"},
     "under_construction": {"vi": "Đang xây dựng", "en": "Under construction"},
@@ -19,7 +21,7 @@ STATUSES = {
     "pilot": {"vi": "Thí điểm", "en": "Pilot"},
     "closed": {"vi": "Đã đóng", "en": "Closed"},
     # No recent source confirms the status (e.g. a plant last reported as being built in 2020).
-    "unverified": {"vi": "Tình trạng chưa kiểm chứng", "en": "Status unverified"},
+    "unverified": {"vi": "Chưa rõ tình trạng", "en": "Status unverified"},
 }
 
 PRECISIONS = {
@@ -67,7 +69,7 @@ _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class CatalogError(ValueError):
+class CatalogError(AtlasError, ValueError):
     """A layer definition that cannot be used; the message names file and key."""
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from . import io
 from .admin import AdminUnits
 from .catalog import FIELDS, PRECISIONS, SOURCE_SEP, CatalogError, Layer, load_catalog
+from .errors import AtlasError
 from .sites import METRIC_CRS, locate, to_bool, to_number, typed
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -42,8 +43,11 @@ class Problem:
         return asdict(self)
 
 
-class ValidationFailed(ValueError):
+class ValidationFailed(AtlasError, ValueError):
     """Raised by the build when any error remains."""
+
+    exit_code = 1
+    note = "The previous atlas was left unchanged."
 
     def __init__(self, problems):
         self.problems = problems

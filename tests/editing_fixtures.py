@@ -62,7 +62,7 @@ def ws(edit_template, tmp_path, data_dir):
 @pytest.fixture()
 def pg_ws(pg_url, edit_template, tmp_path, data_dir):
     """The same with the editing tables and the atlas in a fresh PostgreSQL/PostGIS database."""
-    from geo_kttt.pgstore import build_postgis
+    from geo_kttt.store.postgis import build_postgis
 
     name = "edit_" + uuid.uuid4().hex[:10]
     admin_engine = sa.create_engine(sa.engine.make_url(pg_url).set(drivername="postgresql+psycopg"),

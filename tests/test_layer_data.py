@@ -8,7 +8,7 @@ from conftest import LAYERS
 
 from geo_kttt import io
 from geo_kttt.catalog import STATUSES, load_catalog
-from geo_kttt.coverage import compute
+from geo_kttt.coverage.analysis import compute
 from geo_kttt.summary import district_summary
 from geo_kttt.validate import CODE_LIST_RE
 
@@ -66,7 +66,7 @@ def test_report_page_splits_the_320_mwp(client):
 
 
 def test_unverified_status_is_defined_and_allowed_for_waste(catalog):
-    assert STATUSES["unverified"] == {"vi": "Tình trạng chưa kiểm chứng", "en": "Status unverified"}
+    assert STATUSES["unverified"] == {"vi": "Chưa rõ tình trạng", "en": "Status unverified"}
     assert "unverified" in catalog["waste_facilities"].statuses
 
 

@@ -5,7 +5,7 @@ import pytest
 from conftest import LAYERS
 
 from geo_kttt import io
-from geo_kttt.catalog import load_catalog
+from geo_kttt.catalog import COLUMNS, load_catalog
 from geo_kttt.validate import validate_all, validate_layer
 
 
@@ -116,7 +116,7 @@ def test_missing_data_file_and_cross_layer_duplicate(tmp_path, admin):
     shutil.copytree(LAYERS, layers)
     df = io.read_layer_file(layers / "rice_models.csv")
     df.loc[0, "id"] = "solar-sao-mai"
-    io.write_layer_file(df, layers / "rice_models.csv")
+    io.write_layer_file(df, layers / "rice_models.csv", COLUMNS)
     (layers / "industrial_parks.csv").unlink()
     _, _, found = validate_all(layers, admin)
     assert any(p.field == "file" and "industrial_parks.csv" in p.file for p in found)

@@ -3,7 +3,8 @@
 The flow is the atlas's one flow, never a side door: a proposal is validated with
 :mod:`geo_kttt.validate`, reviewed by a second person, written to the layer files by the
 deterministic writer :func:`geo_kttt.io.write_layer_file`, logged in ``layers/changes.csv``
-and the atlas rebuilt atomically by :mod:`geo_kttt.store` (or :mod:`geo_kttt.pgstore`).
+(:func:`geo_kttt.imports.merge.append_changes`) and the atlas rebuilt atomically by
+:mod:`geo_kttt.store` (GeoPackage or PostGIS).
 
 Modules, in the order they depend on each other:
 
@@ -16,9 +17,11 @@ Modules, in the order they depend on each other:
 - ``messages``: the rules of ``geo-kttt validate`` in Vietnamese, for the form;
 - ``proposals``: a change to a site, its position (WGS 84, VN-2000, map, geolocation), validation;
 - ``review``: approve (with per-site versions), reject, send back;
-- ``publish``: approved changes -> layer files -> changelog -> atomic rebuild; revert;
-- ``cli``: ``geo-kttt users …`` and ``geo-kttt publish``.
+- ``publish``: approved changes -> layer files -> changelog -> atomic rebuild; revert.
 
-May import: the foundations, the content model, ``io``, ``crs``, ``validate``, ``store``,
-``pgstore`` (for a PostGIS atlas), ``importer`` (its change log). Never Flask.
+Its adapters are ``server/auth.py``, ``server/editing.py``, ``server/review.py`` (the pages)
+and ``cli/users.py`` (``geo-kttt users …``, ``geo-kttt publish``).
+
+May import: the foundations, the content model, ``store`` (the rebuild, GeoPackage or PostGIS)
+and ``imports`` (the pinned VN-2000 transformation, the change log). Never Flask or argparse.
 """

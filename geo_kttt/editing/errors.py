@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from ..errors import AtlasError
 from ..i18n import register, t
 
 
-class EditingError(ValueError):
+class EditingError(AtlasError, ValueError):
     """Something a person asked for that cannot be done; ``key`` names its vi/en text.
 
     ``str()`` gives the English text (command line, logs); the web translates with ``text(lang)``.
     """
 
     http_status = 400
-    exit_code = 1
 
     def __init__(self, key: str, status: int | None = None, **params):
         self.key, self.params = key, params

@@ -18,10 +18,10 @@ import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 
-from .. import crs as crsmod
 from .. import io
 from ..catalog import COLUMNS, FIELDS, SOURCE_SEP
 from ..i18n import register
+from ..imports import crs as crsmod
 from ..sites import METRIC_CRS, locate, typed
 from ..text import nfc, safe_cell, slug
 from ..validate import validate_layer

@@ -28,9 +28,9 @@ import sqlalchemy as sa
 from .. import io
 from ..catalog import COLUMNS
 from ..i18n import register
-from ..importer import CHANGES_FILE, append_changes
-from ..pgstore import build_postgis
+from ..imports.merge import CHANGES_FILE, append_changes
 from ..store import build
+from ..store.postgis import build_postgis
 from ..validate import ValidationFailed
 from . import db
 from .errors import Conflict, EditingError, NotAllowed
@@ -152,7 +152,7 @@ def publish(ws, actor: str = "system", ip: str = "", date: str | None = None) ->
             staging = Path(scratch) / "layers"
             shutil.copytree(ws.layers_dir, staging, ignore=shutil.ignore_patterns(".*"))
             for lid, df in frames.items():
-                io.write_layer_file(df, staging / f"{lid}.csv")
+                io.write_layer_file(df, staging / f"{lid}.csv", COLUMNS)
             if rows:
                 append_changes(staging, rows)
             try:
@@ -160,7 +160,7 @@ def publish(ws, actor: str = "system", ip: str = "", date: str | None = None) ->
             except (ValidationFailed, EditingError, ValueError, OSError) as e:
                 return _failed(ws, pending, actor, ip, str(e))
             for lid, df in frames.items():
-                io.write_layer_file(df, ws.layers_dir / f"{lid}.csv")
+                io.write_layer_file(df, ws.layers_dir / f"{lid}.csv", COLUMNS)
             if rows:
                 append_changes(ws.layers_dir, rows)
             make_live()

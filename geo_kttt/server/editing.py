@@ -24,9 +24,9 @@ from ..catalog import FIELDS, PRECISIONS, STATUSES
 from ..editing import evidence, proposals, review
 from ..editing.errors import EditingError
 from ..i18n import register, t
-from ..mapdata import district_geojson, site_detail
-from . import get_atlas
+from ..maps.data import district_geojson, site_detail
 from .auth import LOGGED_IN, requires, workspace
+from .common import get_atlas
 
 bp = Blueprint("editing", __name__)
 
