@@ -1,4 +1,4 @@
-"""``geo-kttt users add|list|disable|enable|reset-password|grant|revoke`` and ``geo-kttt publish``.
+"""``geo-kttt users add|list|disable|enable|reset-password|grant|revoke|audit`` and ``geo-kttt publish``.
 
 Over :mod:`geo_kttt.editing` (accounts, publishing); an :class:`EditingError` reaches the
 one ``except`` of :func:`geo_kttt.cli.main` (``error: …``, exit code 2).
@@ -11,9 +11,10 @@ of the machine could read them.
 from __future__ import annotations
 
 import getpass
+import json
 import sys
 
-from ..editing import accounts
+from ..editing import accounts, db
 from ..editing.errors import EditingError
 from ..editing.publish import publish
 from ..editing.workspace import open_workspace
@@ -72,6 +73,10 @@ def cmd_users(args) -> int:
                                    known_districts=_known(ws))))
     elif action == "revoke":
         print(_show(accounts.revoke(engine, args.username, args.role)))
+    elif action == "audit":
+        for e in reversed(db.audit_entries(engine, args.limit)):
+            detail = json.dumps(e["detail"], ensure_ascii=False) if e["detail"] else ""
+            print(f"{e['at']}  {e['actor']:<16} {e['action']:<18} {e['target']:<32} {e['ip']:<15} {detail}")
     return 0
 
 
@@ -96,6 +101,8 @@ def register(subparsers) -> None:
     add.add_argument("--display-name", help="the person's name, shown beside the username")
     add.add_argument("--districts", help="limit the contributor role to these district codes, e.g. 883,884")
     sub.add_parser("list", help="every account and its roles")
+    audit = sub.add_parser("audit", help="the audit log: logins, account changes, proposals, decisions")
+    audit.add_argument("--limit", type=int, default=200, help="newest entries to show (default 200)")
     for name, what in (("disable", "disable an account (ends its sessions)"), ("enable", "enable it again"),
                        ("reset-password", "set a new password (ends its sessions)")):
         p = sub.add_parser(name, help=what)

@@ -163,3 +163,7 @@ def test_users_command_line(ws, monkeypatch, capsys):
     assert main([*base, "reset-password", "ward", "--password-stdin"]) == 2
     assert "at least" in capsys.readouterr().err
     assert main([*base, "grant", "nobody", "admin"]) == 2
+    capsys.readouterr()
+    assert main([*base, "audit", "--limit", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and "user.disable" in lines[-1] and "ward" in lines[-1]

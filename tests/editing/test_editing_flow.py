@@ -216,3 +216,35 @@ def test_the_whole_path_against_postgresql(pg_ws):
     assert publish.publish(pg_ws, "adm").proposals == [rid]
     assert _site(pg_ws).location_precision == "commune"
     assert open_atlas(pg_ws.atlas).table("changes").proposal.tolist().count(str(rid)) == 4
+
+
+def _race(w, people):
+    """Two reviewers approve two proposals for the same site at the same moment."""
+    import threading
+
+    first, second = _propose(w, people["con"]), _propose(w, people["con"], capacity="12")
+    barrier, outcome = threading.Barrier(2), {}
+
+    def approve(who, pid):
+        barrier.wait()
+        try:
+            outcome[pid] = review.decide(w, people[who], pid, "approve")
+        except Conflict as e:
+            outcome[pid] = e.key
+
+    threads = [threading.Thread(target=approve, args=a) for a in (("rev", first), ("rev2", second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(outcome.values())
+
+
+def test_simultaneous_approvals_of_one_site_let_exactly_one_through(ws, people):
+    assert _race(ws, people) == ["approved", "err_version"]
+    assert proposals.current(ws, *SITE)[1] == 1
+
+
+@pytest.mark.postgis
+def test_simultaneous_approvals_against_postgresql(pg_ws):
+    assert _race(pg_ws, make_people(pg_ws)) == ["approved", "err_version"]
