@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..errors import AtlasError
 from ..i18n import register, t
 
@@ -22,6 +24,24 @@ class EditingError(AtlasError, ValueError):
 
     def text(self, lang: str = "vi") -> str:
         return t(self.key, lang).format(**self.params)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem with a proposal, naming its field; ``vi``/``en`` are the message and fix."""
+
+    field: str
+    vi: str
+    en: str
+    severity: str = "error"
+
+    def text(self, lang: str) -> str:
+        return self.vi if lang == "vi" else self.en
+
+
+def issue(field_name: str, key: str, **params) -> Issue:
+    e = EditingError(key, **params)
+    return Issue(field_name, e.text("vi"), e.text("en"))
 
 
 class Conflict(EditingError):

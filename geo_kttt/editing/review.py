@@ -18,7 +18,8 @@ from ..i18n import register
 from . import db
 from .accounts import User, user_by_id
 from .errors import Conflict, EditingError, NotAllowed
-from .proposals import current, distance_m, drawn_at, version_of
+from .positions import distance_m, drawn_at
+from .proposals import current, version_of
 
 DECISIONS = {"approve": "approved", "reject": "rejected", "return": "returned"}
 

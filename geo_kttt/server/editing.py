@@ -21,8 +21,8 @@ from flask import (
 )
 
 from ..catalog import FIELDS, PRECISIONS, STATUSES
-from ..editing import evidence, proposals, review
-from ..editing.errors import EditingError
+from ..editing import evidence, positions, proposals, review
+from ..editing.errors import EditingError, Issue
 from ..i18n import register, t
 from ..maps.data import district_geojson, site_detail
 from .auth import LOGGED_IN, requires, workspace
@@ -248,14 +248,14 @@ def _initial(ws, kind, layer, site_id) -> dict:
 def _render_form(ws, kind, layer, site_id, values, issues, status=200):
     lang = g.lang
     base = None if kind == "new" else proposals.current(ws, layer, site_id)[0]
-    here = proposals.drawn_at(ws, base) if base else None
+    here = positions.drawn_at(ws, base) if base else None
     cfg = map_data(ws, lang, current=here, preview=url_for("editing.api_position", layer=layer,
                                                               site_id=site_id or "-"))
     return render_template(
         "editing/propose.html", kind=kind, layer=ws.catalog[layer], site_id=site_id, base=base,
         fields=form_fields(ws, layer, lang, values, issues) if kind != "close" else [],
-        values=values, issues=issues, methods=proposals.METHODS, grids=proposals.VN2000_CRS,
-        claims=proposals.CLAIMS, max_mb=ws.max_mb, data=cfg, action_url=url_for(
+        values=values, issues=issues, methods=positions.METHODS, grids=positions.VN2000_CRS,
+        claims=positions.CLAIMS, max_mb=ws.max_mb, data=cfg, action_url=url_for(
             request.endpoint, **request.view_args, **lang_arg(),
             **({"action": "close"} if kind == "close" else {}))), status
 
@@ -267,7 +267,7 @@ def _upload(ws, issues):
     try:
         return evidence.check_upload(f.filename, f.read(int(ws.max_mb * 2**20) + 1), ws.max_mb)
     except EditingError as e:
-        issues.append(proposals.Issue("evidence_file", e.text("vi"), e.text("en")))
+        issues.append(Issue("evidence_file", e.text("vi"), e.text("en")))
         return None
 
 
@@ -304,13 +304,13 @@ def lang_arg() -> dict:
 def api_position(layer, site_id):
     """Where a typed or picked position lands (WGS 84) and how far it is from the current one."""
     ws = workspace()
-    pos, issues = proposals.parse_position(request.args)
+    pos, issues = positions.parse_position(request.args)
     if pos is None:
         return jsonify({"ok": False, "problems": [i.text(g.lang) for i in issues]})  # a preview, not an error
     base = proposals.current(ws, layer, site_id)[0] if site_id != "-" and layer in ws.catalog else None
-    here = proposals.drawn_at(ws, base) if base else None
+    here = positions.drawn_at(ws, base) if base else None
     return jsonify({"ok": not issues, "lon": pos.lon, "lat": pos.lat,
-                    "distance_m": proposals.distance_m(here, (pos.lon, pos.lat)),
+                    "distance_m": positions.distance_m(here, (pos.lon, pos.lat)),
                     "problems": [i.text(g.lang) for i in issues]})
 
 
