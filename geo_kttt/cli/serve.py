@@ -12,11 +12,14 @@ from ..server.common import get_atlas
 def cmd_serve(args) -> int:
     """Serve the atlas with waitress (a production WSGI server)."""
     atlas = args.database or args.atlas
-    app = create_app({"ATLAS": str(atlas)} if atlas else None)
+    given = {"ATLAS": str(atlas) if atlas else None, "LAYERS_DIR": args.layers_dir, "DATA_DIR": args.data_dir}
+    app = create_app({k: v for k, v in given.items() if v} or None)  # the layers and data: for publishing
     with app.app_context():
         get_atlas()  # fail early, with the message of AtlasMissing, when nothing is built
     host, port = args.host or settings.get("HOST"), int(args.port or settings.get("PORT"))
     print(f"Serving the atlas on http://{host}:{port}/ (Ctrl+C to stop)")
+    print("Officers' login: on" if app.config.get("EDITING_ENABLED") else
+          "Officers' login: off (no secret key: set GEO_KTTT_SECRET_KEY_FILE, see docs/editing.md)")
     waitress.serve(app, host=host, port=port, threads=int(args.threads))
     return 0
 
