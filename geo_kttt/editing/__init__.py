@@ -18,6 +18,7 @@ Modules, in the order they depend on each other:
 - ``positions``: a new position from the map, WGS 84, VN-2000 or geolocation; distances in metres;
 - ``proposals``: a change to a site: its values, its evidence, the checks of ``geo-kttt validate``;
 - ``review``: approve (with per-site versions), reject, send back;
+- ``batch``: a whole file (as ``geo-kttt import`` reads it) as one batch of proposals;
 - ``publish``: approved changes -> layer files -> changelog -> atomic rebuild; revert.
 
 Its adapters are ``server/auth.py``, ``server/editing.py``, ``server/review.py`` (the pages)

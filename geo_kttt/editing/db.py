@@ -110,6 +110,10 @@ CREATE TABLE edit_meta (
   value TEXT NOT NULL
 );
 """,
+    3: """
+ALTER TABLE edit_proposals ADD COLUMN batch TEXT NOT NULL DEFAULT '';
+CREATE INDEX edit_proposals_batch ON edit_proposals (batch);
+""",
 }
 
 meta = sa.MetaData()
@@ -133,7 +137,8 @@ proposals = sa.Table(
     *(sa.Column(c, _t) for c in ("evidence_ref", "evidence_url", "comment", "state")),
     sa.Column("proposer_id", sa.Integer), sa.Column("created_at", _t), sa.Column("reviewer_id", sa.Integer),
     sa.Column("reviewed_at", _t), sa.Column("review_comment", _t), sa.Column("approved_seq", sa.Integer),
-    sa.Column("published_at", _t), sa.Column("publish_error", _t), sa.Column("reverts", sa.Integer))
+    sa.Column("published_at", _t), sa.Column("publish_error", _t), sa.Column("reverts", sa.Integer),
+    sa.Column("batch", _t))
 evidence = sa.Table("edit_evidence", meta, sa.Column("id", sa.Integer, primary_key=True),
                     sa.Column("proposal_id", sa.Integer),
                     *(sa.Column(c, _t) for c in ("filename", "stored_name", "content_type")),

@@ -56,7 +56,7 @@ def _summary(p: dict, names: dict, conn) -> dict:
     out = {k: p[k] for k in ("id", "kind", "layer", "site_id", "state", "created_at", "reviewed_at",
                              "review_comment", "evidence_ref", "evidence_url", "comment", "published_at",
                              "publish_error", "base_version", "precision", "position_method", "accuracy_m",
-                             "reverts")}
+                             "reverts", "batch")}
     out["name"] = new.get("name_vi") or old.get("name_vi") or p["site_id"]
     out["proposer"] = names.get(p["proposer_id"], ("?", ""))[0]
     out["reviewer"] = names.get(p["reviewer_id"], ("", ""))[0] if p["reviewer_id"] else ""

@@ -20,10 +20,10 @@ from ..errors import AtlasError
 from ..i18n import LANGS, register
 from ..i18n import t as translate
 from ..web import STATIC, TEMPLATES
-from . import auth, coverage, districts, editing, exports, imports, ogcapi, pages, report, review
+from . import auth, batch, coverage, districts, editing, exports, imports, ogcapi, pages, report, review
 from .common import error_response, get_atlas
 
-BLUEPRINTS = (pages, districts, exports, coverage, ogcapi, imports, report, auth, editing, review)
+BLUEPRINTS = (pages, districts, exports, coverage, ogcapi, imports, report, auth, editing, review, batch)
 
 # The top bar: (endpoint, i18n key, the blueprint all of whose pages mark the link active).
 NAV = (

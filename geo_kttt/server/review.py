@@ -68,6 +68,11 @@ register({
 })
 
 
+def publish_and_say(ws) -> None:
+    """Publish what is approved and tell the reviewer how it went."""
+    _published_message(publish.publish(ws, g.user.username, ip=request.remote_addr or ""))
+
+
 def _published_message(result) -> None:
     if result.error:
         flash(t("publish_failed", g.lang).format(why=result.error), "error")
