@@ -43,6 +43,24 @@ RULES = [
     (r"has characters other than .*", "có ký tự ngoài a-z, 0-9 và '-'", "dùng mã dạng 'solar-sao-mai'"),
 ]
 _COMPILED = [(re.compile(rf"^{p}$"), vi, fix) for p, vi, fix in RULES]
+# The importer's warnings (``geo-kttt import``): pattern -> Vietnamese.
+WARNINGS = [
+    (r"row (?P<r>\d+): no id; new id '(?P<i>.*)' made from the name",
+     "dòng {r}: không có mã; mã mới '{i}' tạo từ tên"),
+    (r"row (?P<r>\d+): no id; matched '(?P<i>.*)' by name and commune",
+     "dòng {r}: không có mã; khớp với cơ sở '{i}' theo tên và xã"),
+    (r"columns not used: (?P<c>.*)", "các cột không dùng: {c}"),
+]
+_WARNINGS = [(re.compile(rf"^{p}$"), vi) for p, vi in WARNINGS]
+
+
+def vietnamese_warning(text: str) -> str:
+    """An import warning in Vietnamese when it is known, else as the command line says it."""
+    for pattern, vi in _WARNINGS:
+        m = pattern.match(text)
+        if m:
+            return vi.format(**m.groupdict())
+    return text
 
 
 def vietnamese(message: str) -> tuple[str, str] | None:

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from ..catalog import FIELDS
 from ..editing import batch, review
 from ..editing.errors import EditingError
-from ..editing.messages import vietnamese
+from ..editing.messages import vietnamese, vietnamese_warning
 from ..editing.positions import VN2000_CRS
 from ..i18n import register, t
 from .auth import LOGGED_IN, atlas_changed, requires, workspace
@@ -38,6 +38,10 @@ register({
     "plan_unchanged": {"vi": "Không đổi", "en": "Unchanged"},
     "plan_missing": {"vi": "Không có trong tệp (giữ nguyên)", "en": "Not in the file (kept)"},
     "warnings": {"vi": "Lưu ý", "en": "Warnings"}, "row": {"vi": "Dòng", "en": "Row"},
+    "evidence_help_file": {"vi": "Bắt buộc: ghi số văn bản hoặc dán đường dẫn; tệp đã tải lên được giữ làm "
+                                 "bằng chứng cho người duyệt.",
+                           "en": "Required: a document reference or a link; the uploaded file is kept as "
+                                 "evidence for the reviewers."},
     "send_file": {"vi": "Gửi thành một đề xuất", "en": "Send as one proposal"},
     "batch_title": {"vi": "Nhóm đề xuất {batch} ({n} cơ sở)", "en": "Batch {batch} ({n} sites)"},
     "batch_sent": {"vi": "Đã gửi {n} thay đổi thành một nhóm đề xuất.",
@@ -61,8 +65,10 @@ def _problems(result) -> list[dict]:
 def _render(ws, preview=None, status=200, **form):
     layers = [(lid, layer.title[g.lang]) for lid, layer in ws.catalog.items()]
     col = 2 if g.lang == "vi" else 3
+    warnings = [vietnamese_warning(w) if g.lang == "vi" else w for w in (
+        preview.result.warnings if preview and preview.result else [])]
     return render_template(
-        "editing/file.html", layers=layers, grids=GRIDS, preview=preview, form=form,
+        "editing/file.html", layers=layers, warnings=warnings, grids=GRIDS, preview=preview, form=form,
         problems=_problems(preview.result) if preview else [], labels={f: s[col] for f, s in FIELDS.items()},
         shown=shown_value(ws, preview.layer, g.lang) if preview else None), status
 

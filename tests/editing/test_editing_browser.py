@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 from geo_kttt.cli import main as cli
 
 pytestmark = pytest.mark.browser
-DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 DESKTOP = {"width": 1366, "height": 768}
 
 
@@ -197,3 +197,35 @@ def test_my_location_and_vn2000_in_the_form(browser, live_editing, ws, monkeypat
     page.wait_for_selector("#proposal-state[data-state=pending]")
     assert "Gần đúng (approximate)" in page.locator("#diff").inner_text()
     assert not page.problems, page.problems
+
+
+def test_a_whole_file_in_the_browser(browser, live_editing, ws, monkeypatch):
+    from editing_fixtures import SITE as site
+
+    _cli_add(ws, monkeypatch, "ubnd-chau-thanh", "contributor")
+    _cli_add(ws, monkeypatch, "so-tnmt", "reviewer")
+    csv = ("id,name_vi,name_en,kind,district_code,commune_code,status,capacity,capacity_unit,"
+           "location_precision,verified,in_report,sources\n"
+           f"{site[1]},,,,,,,12,MWp,,,,\n"
+           ",Điện mặt trời mái nhà KCN Bình Hòa,Binh Hoa IP rooftop solar,utility,892,30607,operating,1.5,"
+           "MWp,commune,false,false,Báo cáo KCN 2026\n").encode()
+    con = _person(browser, live_editing, "ubnd-chau-thanh")
+    con.click("#account-link")
+    con.click("#file-link")
+    con.select_option("#f-layer", site[0])
+    con.set_input_files("#f-file", files=[{"name": "cap-nhat-dien-mat-troi.csv", "mimeType": "text/csv",
+                                            "buffer": csv}])
+    con.click("#check")
+    con.wait_for_selector("#plan-changes")
+    assert "Thêm mới: 1" in con.locator("#plan-counts").inner_text()
+    con.fill("#f-evidence_ref", "Báo cáo BQL các KCN số 5/BC-BQL ngày 01/12/2026")
+    _shot(con, "file", ".page")
+    con.click("#send-file")
+    con.wait_for_selector(".batch-item")
+    url = con.url
+    rev = _person(browser, live_editing, "so-tnmt")
+    rev.goto(url)
+    rev.click("#approve")
+    rev.wait_for_selector(".batch-item [data-state=published]")
+    assert rev.locator(".batch-item [data-state=published]").count() == 2
+    assert not (con.problems or rev.problems), con.problems + rev.problems
