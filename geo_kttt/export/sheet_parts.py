@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.patches import Rectangle
 from shapely.geometry import box
 
+from ..crs import reproject
 from ..i18n import register, t
 from ..sites import METRIC_CRS
 from ..summary import unit_summary
@@ -48,9 +49,9 @@ def draw_locator(ax, atlas, view, lang, k):
     ax.set_title(_l("sheet_locator", lang, "\n"), fontsize=7 * k, loc="left")
     ax.set_facecolor("#f4f8fb")
     ctx = atlas.table("context")
-    districts = atlas.districts().to_crs(METRIC_CRS)
+    districts = reproject(atlas.districts(), METRIC_CRS)
     if ctx is not None:
-        ctx = ctx.to_crs(METRIC_CRS)
+        ctx = reproject(ctx, METRIC_CRS)
         neigh = ctx[ctx.role.str.startswith("neighbour")]
         neigh.plot(ax=ax, color="#e4e4e4", edgecolor="#9a9a9a", linewidth=0.4)
         for _, n in neigh.iterrows():
