@@ -181,3 +181,71 @@ def test_xlsx_in_vn2000_opens_in_libreoffice(atlas, tmp_path):
 
 def test_every_format_is_listed_for_the_cli_and_panel():
     assert {"kmz", "csvzip"} <= set(FORMATS)
+
+
+KMZ_VIEWER = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="leaflet.css">
+<style>html, body, #map { margin: 0; height: 100%; background: #fff; }</style></head>
+<body><div id="map"></div><script src="leaflet.js"></script>
+<script type="application/json" id="kml">__KML__</script>
+<script>
+// A small KML viewer: each Placemark drawn with the icon its Style names, the way Google Earth
+// does (href relative to the KMZ's root, IconStyle scale times 32 px).
+var doc = new DOMParser().parseFromString(JSON.parse(document.getElementById("kml").textContent),
+                                          "application/xml");
+var styles = {};
+doc.querySelectorAll("Style").forEach(function (s) {
+  styles["#" + s.getAttribute("id")] = {href: s.querySelector("Icon href").textContent,
+                                        scale: parseFloat(s.querySelector("IconStyle scale").textContent)};
+});
+var map = L.map("map", {zoomControl: false, attributionControl: false}), pts = [];
+doc.querySelectorAll("Placemark").forEach(function (p) {
+  var c = p.querySelector("Point coordinates").textContent.trim().split(",");
+  var st = styles[p.querySelector("styleUrl").textContent];
+  var px = Math.round(32 * st.scale), ll = [parseFloat(c[1]), parseFloat(c[0])];
+  pts.push(ll);
+  L.marker(ll, {icon: L.icon({iconUrl: st.href, iconSize: [px, px], iconAnchor: [px / 2, px / 2]}),
+                title: p.querySelector("name").textContent}).addTo(map);
+});
+map.fitBounds(pts, {padding: [30, 30]});
+window.placemarks = pts.length;
+</script></body></html>"""
+
+
+@pytest.mark.browser
+def test_kmz_placemarks_show_their_icons_in_a_viewer(browser, admin, tmp_path):
+    """The KMZ unpacked as Google Earth reads it: every placemark's icon comes from files/…"""
+    import json
+
+    from conftest import ARTIFACTS
+    from export_fixtures import tweaked_atlas
+
+    from geo_kttt.web import VENDOR
+
+    atlas, _bad, _exact = tweaked_atlas(admin, tmp_path)
+    kmz = write_data(atlas, Selection(), "kmz", tmp_path / "a.kmz")
+    view = tmp_path / "view"
+    with zipfile.ZipFile(kmz) as z:
+        z.extractall(view)
+    for name in ("leaflet.js", "leaflet.css"):
+        shutil.copy(VENDOR / "leaflet" / "dist" / name, view / name)
+    kml = (view / "doc.kml").read_text(encoding="utf-8")
+    page_file = view / "index.html"
+    html = KMZ_VIEWER.replace("__KML__", json.dumps(kml).replace("</", "<\\/"))
+    page_file.write_text(html, encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1100, "height": 850})
+    outside = []
+    try:
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                   else (outside.append(r.request.url), r.abort()))
+        page.goto(page_file.as_uri())
+        page.wait_for_function("window.placemarks > 0")
+        page.wait_for_timeout(300)
+        icons = page.evaluate("""() => Array.from(document.querySelectorAll('.leaflet-marker-icon'))
+            .map(i => [i.getAttribute('src'), i.complete && i.naturalWidth])""")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "kmz-viewer.png"))
+    finally:
+        page.close()
+    assert len(icons) == len(export_frame(atlas, Selection())) and outside == []
+    assert all(src.startswith("files/") and width == 64 for src, width in icons), icons[:3]
+    assert {src for src, _ in icons} >= {"files/sorting_pilots-filled.png", "files/sorting_pilots-ring.png"}
