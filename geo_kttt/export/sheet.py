@@ -1,7 +1,8 @@
 """Print-ready map sheets (PDF, PNG) drawn with matplotlib, offline.
 
-The map is drawn in metres (VN-2000 / TM-3 104-45, EPSG:9208) so the scale bar is
-true. A sheet carries: title and subtitle (vi, en or both), the map with district
+The map is drawn in metres (VN-2000 / TM-3 104-45, EPSG:9208, through the pinned
+transformation) so the scale bar is true; VN-2000 grid ticks with their eastings and
+northings frame it. A sheet carries: title and subtitle (vi, en or both), the map with district
 boundaries and names, a legend of exactly the layers drawn (catalog colours), a
 precision key (hollow markers = location known to commune/district only), scale bar,
 north arrow, a locator of An Giang among its neighbours, the per-district summary of
@@ -37,7 +38,7 @@ from .selection import (
     scope_name,
     select_sites,
 )
-from .sheet_parts import draw_locator, draw_table, words
+from .sheet_parts import draw_grid_ticks, draw_locator, draw_table, words
 
 _LOCK = threading.RLock()
 PAPER = {"A4": (8.27, 11.69), "A3": (11.69, 16.54)}
@@ -126,6 +127,7 @@ def draw_sheet(atlas, sel: Selection, paper="A4", orientation="landscape", lang=
         view = _view(atlas, sel, ax, fig)
         drawn = _draw_map(ax, atlas, sel, sites, view, lang, k)
         _bare(ax, view)
+        draw_grid_ticks(ax, view, k)
         scale = _scale_bar(ax, view, k)
         _north(ax, lang, k)
         draw_locator(fig.add_axes(box_["locator"]), atlas, view, lang, k)
