@@ -168,3 +168,34 @@ def pinned_crs(epsg: int) -> CRS:
         raise CrsProblem(f"EPSG:{epsg} is not on the VN-2000 datum; only VN-2000 carries the pin")
     return BoundCRS(source_crs=base, target_crs=CRS.from_epsg(4326),
                     transformation=CoordinateOperation.from_authority(*OPERATION.split(":")))
+
+
+# --- CRS URIs as OGC APIs name them (OGC API - Features Part 2) ------------------------------
+
+OGC_CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+_EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/"
+
+
+def crs_uri(name: str) -> str:
+    """'EPSG:9208' -> 'http://www.opengis.net/def/crs/EPSG/0/9208'; 'OGC:CRS84' -> the CRS84 URI."""
+    if name.upper() in ("OGC:CRS84", "CRS84"):
+        return OGC_CRS84
+    auth, code = name.split(":")
+    if auth.upper() != "EPSG":
+        raise CrsProblem(f"'{name}' has no OGC URI here; use an EPSG code")
+    return _EPSG_URI + code
+
+
+def from_uri(uri: str) -> str | None:
+    """The inverse of :func:`crs_uri` ('OGC:CRS84', 'EPSG:n'); None for anything else."""
+    if uri == OGC_CRS84:
+        return "OGC:CRS84"
+    if uri.startswith(_EPSG_URI) and uri[len(_EPSG_URI):].isdigit():
+        return "EPSG:" + uri[len(_EPSG_URI):]
+    return None
+
+
+def northing_first(name: str) -> bool:
+    """True when the CRS's first axis points north (EPSG:4326 is latitude, longitude)."""
+    axes = parse(name).axis_info
+    return bool(axes) and axes[0].direction == "north"

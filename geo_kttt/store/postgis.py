@@ -22,7 +22,7 @@ import shapely
 from ..admin import AdminUnits
 from ..crs import pinned_crs
 from ..errors import AtlasError
-from .base import Atlas, Page, assemble
+from .base import Atlas, Page, assemble, order_by_clause
 
 try:
     import sqlalchemy as sa
@@ -195,9 +195,11 @@ class PostgisAtlas(Atlas):
             row = conn.execute(sa.text(sql)).first()
         return None if row[0] is None else list(row)
 
-    def page(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0) -> Page:
+    def page(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0,
+             sortby=()) -> Page:
         """One page of a spatial table; see :meth:`geo_kttt.store.base.Atlas.items`."""
         cols = self.columns(name)
+        order = order_by_clause(sortby, cols, ' COLLATE "C"')
         where, params = ["TRUE"], {"limit": limit, "offset": offset}
         if bbox is not None:
             where.append("geometry && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) AND "
@@ -212,8 +214,8 @@ class PostgisAtlas(Atlas):
         select = ", ".join(_q(c) for c in cols)
         with self.engine.connect() as conn:
             matched = conn.execute(sa.text(f"SELECT count(*) FROM {_q(name)} WHERE {cond}"), params).scalar()
-            rows = conn.execute(sa.text(f"SELECT {select}, ST_AsBinary(geometry) FROM {_q(name)} "
-                                        f"WHERE {cond} ORDER BY fid LIMIT :limit OFFSET :offset"),
+            rows = conn.execute(sa.text(f"SELECT {select}, ST_AsBinary(geometry) FROM {_q(name)} AS t "
+                                        f"WHERE {cond} ORDER BY {order} LIMIT :limit OFFSET :offset"),
                                 params).all()
         geoms = shapely.from_wkb([None if r[-1] is None else bytes(r[-1]) for r in rows]) if rows \
             else np.array([], dtype=object)
