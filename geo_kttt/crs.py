@@ -27,6 +27,7 @@ from functools import lru_cache
 import geopandas as gpd
 import numpy as np
 import shapely
+from geopandas.array import from_shapely
 from pyproj import CRS
 from pyproj.crs import BoundCRS, CoordinateOperation
 from pyproj.transformer import Transformer, TransformerGroup
@@ -145,15 +146,24 @@ def reproject(frame, dst):
     """
     if frame.crs is None:
         raise CrsProblem("the data has no coordinate system; set one first (e.g. EPSG:4326)")
-    dst_crs = parse(dst)
     series = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
-    moved = gpd.GeoSeries(transform_geometries(series.values, frame.crs, dst), index=series.index,
-                          crs=dst_crs, name=series.name)
+    moved = gpd.GeoSeries(from_shapely(transform_geometries(series.values, frame.crs, dst), crs=_crs(dst)),
+                          index=series.index, name=series.name)
     if isinstance(frame, gpd.GeoSeries):
         return moved
     out = frame.copy()
-    out[series.name] = moved
-    return out.set_geometry(series.name, crs=dst_crs)
+    out.geometry = moved  # as geopandas' own to_crs does
+    return out
+
+
+@lru_cache(maxsize=32)
+def _crs_of(key: str) -> CRS:
+    return parse(key)
+
+
+def _crs(crs) -> CRS:
+    """A pyproj CRS, parsed once per spelling."""
+    return crs if isinstance(crs, CRS) else _crs_of(_key(crs))
 
 
 @lru_cache(maxsize=8)
