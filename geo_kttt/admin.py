@@ -17,6 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from . import io, settings
+from .crs import reproject
 from .errors import AtlasError
 from .text import nfc
 
@@ -146,7 +147,7 @@ def load_admin(root=None) -> AdminUnits:
     """
     found = _locate(root)
     path = {k: v[1] for k, v in found.items() if v}
-    districts = io.read_vector(path["districts"]).to_crs(4326)
+    districts = reproject(io.read_vector(path["districts"]), 4326)
     districts["code"] = districts["code"].astype(str)
     districts["name"] = districts["name"].map(nfc)
     if "district_stats" in path:
@@ -160,10 +161,10 @@ def load_admin(root=None) -> AdminUnits:
     new = _csv(path["new_communes"])
     communes = None
     if "communes" in path:
-        communes = io.read_vector(path["communes"]).to_crs(4326)
+        communes = reproject(io.read_vector(path["communes"]), 4326)
         communes["code"] = communes["code"].astype(str)
         communes["district_code"] = communes["district_code"].astype(str)
-    context = io.read_vector(path["context"]).to_crs(4326) if "context" in path else None
+    context = reproject(io.read_vector(path["context"]), 4326) if "context" in path else None
     new = _new_commune_shapes(new, crosswalk, communes)
     return AdminUnits(districts.sort_values("code").reset_index(drop=True), points, crosswalk, new,
                       communes, context, tuple(_label(*v) for v in found.values() if v))
@@ -226,7 +227,7 @@ def import_boundaries(src: Path, level: str, dest_root=None, crs=None, code_fiel
     names = {code_field: "code", name_field: "name"}
     if level == "commune":
         names[district_field] = "district_code"
-    gdf = gdf.rename(columns=names).to_crs(4326)
+    gdf = reproject(gdf.rename(columns=names), 4326)
     gdf["code"] = gdf["code"].astype(str)
     gdf["name"] = gdf["name"].map(nfc)
     rel = FILES["districts"] if level == "district" else OPTIONAL_FILES["communes"][0]
@@ -268,7 +269,7 @@ def derive_commune_points(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFram
     DataFrame
         The columns of ``boundaries/angiang_commune_points.csv`` (:data:`POINT_COLUMNS`).
     """
-    c = communes.to_crs(4326).dissolve(by="code", as_index=False, sort=True)
+    c = reproject(communes, 4326).dissolve(by="code", as_index=False, sort=True)
     pt = c.representative_point()
     shared = c["code"].str.contains(";")
     names = dict(zip(districts["code"].astype(str), districts["name"].map(nfc), strict=True))

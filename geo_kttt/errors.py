@@ -15,7 +15,7 @@ Each error is defined beside the code that raises it and derives from AtlasError
 from the builtin it has always been, so ``except ValueError`` keeps working:
 ``CatalogError`` (catalog), ``DataMissing`` (admin), ``ValidationFailed`` (validate),
 ``AtlasMissing`` (store.base), ``PostgisMissing`` (store.postgis), ``ImportFailed``
-(imports.source), ``CrsProblem`` (imports.crs), ``EncodingProblem`` (imports.encodings),
+(imports.source), ``CrsProblem`` (crs), ``EncodingProblem`` (imports.encodings),
 ``FilterError`` (maps.data), ``AssetMissing`` (maps.assets), ``CoverageError``
 (coverage.analysis), ``ExportError`` (export.selection), ``ApiError`` (ogcapi), and
 ``EditingError`` with its ``Conflict`` and ``NotAllowed`` (editing.errors).

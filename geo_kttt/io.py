@@ -16,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from .crs import reproject
 from .text import nfc
 
 DRIVERS = {
@@ -57,7 +58,7 @@ def write_vector(gdf: gpd.GeoDataFrame, path: Path, layer=None, **kw) -> None:
         kw.setdefault("encoding", "utf-8")
     if driver == "GeoJSON":
         kw.setdefault("RFC7946", "YES")
-        gdf = gdf.to_crs(4326)
+        gdf = reproject(gdf, 4326)
     if driver == "GPKG":
         kw = GPKG_OPTIONS | kw
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ import pandas as pd
 from . import io
 from .admin import AdminUnits
 from .catalog import FIELDS, PRECISIONS, SOURCE_SEP, CatalogError, Layer, load_catalog
+from .crs import reproject
 from .errors import AtlasError
 from .sites import METRIC_CRS, locate, to_bool, to_number, typed
 
@@ -144,10 +145,10 @@ def _check_positions(gdf: gpd.GeoDataFrame, admin: AdminUnits, add) -> None:
     own = gdf[gdf.position_source == "site coordinate"]
     if own.empty:
         return
-    m = own.to_crs(METRIC_CRS)
-    province = gpd.GeoSeries([admin.province], crs=4326).to_crs(METRIC_CRS).iloc[0]
-    dist = admin.districts.set_index("code").to_crs(METRIC_CRS).geometry
-    comm = (admin.communes.set_index("code").to_crs(METRIC_CRS).geometry
+    m = reproject(own, METRIC_CRS)
+    province = reproject(gpd.GeoSeries([admin.province], crs=4326), METRIC_CRS).iloc[0]
+    dist = reproject(admin.districts.set_index("code"), METRIC_CRS).geometry
+    comm = (reproject(admin.communes.set_index("code"), METRIC_CRS).geometry
             if admin.communes is not None else None)
     for idx, r in m.iterrows():
         row, sid = idx + 1, r["id"]

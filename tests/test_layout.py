@@ -17,7 +17,7 @@ from conftest import ROOT
 PACKAGE = ROOT / "geo_kttt"
 
 FOUNDATIONS = {"geo_kttt", "geo_kttt.settings", "geo_kttt.i18n", "geo_kttt.text", "geo_kttt.io",
-               "geo_kttt.errors", "geo_kttt.web"}
+               "geo_kttt.errors", "geo_kttt.web", "geo_kttt.crs"}
 CONTENT = {"geo_kttt.catalog", "geo_kttt.admin", "geo_kttt.sites", "geo_kttt.validate", "geo_kttt.summary"}
 # group -> the groups its modules may import (besides their own)
 ALLOWED = {

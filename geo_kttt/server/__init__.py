@@ -20,7 +20,20 @@ from ..errors import AtlasError
 from ..i18n import LANGS, register
 from ..i18n import t as translate
 from ..web import STATIC, TEMPLATES
-from . import auth, batch, coverage, districts, editing, exports, imports, ogcapi, pages, report, review
+from . import (
+    auth,
+    batch,
+    coverage,
+    delivery,
+    districts,
+    editing,
+    exports,
+    imports,
+    ogcapi,
+    pages,
+    report,
+    review,
+)
 from .common import error_response, get_atlas
 
 BLUEPRINTS = (pages, districts, exports, coverage, ogcapi, imports, report, auth, editing, review, batch)
@@ -59,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         g.csp_nonce = secrets.token_urlsafe(16)
 
     _install_web(app)
+    delivery.init_app(app)  # gzip, ETag/304 for data, a year for versioned assets
     return app
 
 

@@ -199,7 +199,7 @@ class Atlas:
                                  "WHERE table_name = ?", (name,)).fetchone()
         return None if row[0] is None else list(row)
 
-    def items(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0):
+    def items(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0, sortby=()):
         """One page of a spatial table, filtered by bbox (index first) and equal properties.
 
         Parameters
@@ -212,6 +212,9 @@ class Atlas:
             column -> value (already of the column's type); all must be equal.
         limit, offset : int
             The page: at most ``limit`` features after skipping ``offset``, in storage order.
+        sortby : sequence of (column, descending), optional
+            Sort keys before storage order; empty values last either way, text by code point
+            (the same order in both backends).
 
         Returns
         -------
@@ -223,13 +226,15 @@ class Atlas:
         KeyError
             For a table or column that is not in the atlas (names are never taken on trust).
         """
-        page = self.page(name, bbox, filters, limit, offset)
+        page = self.page(name, bbox, filters, limit, offset, sortby)
         df = pd.DataFrame(page.rows, columns=page.columns, dtype=object)
         return gpd.GeoDataFrame(df, geometry=list(page.geometries), crs=4326), page.matched
 
-    def page(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0) -> Page:
+    def page(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0,
+             sortby=()) -> Page:
         """Like :meth:`items`, as plain rows (no DataFrame): what the API serialises."""
         cols = self.columns(name)
+        order = order_by_clause(sortby, cols)
         where, params = ["1 = 1"], []
         for key, value in (filters or {}).items():
             if key not in cols:
@@ -240,14 +245,17 @@ class Atlas:
         select = ", ".join(f'"{c}"' for c in cols)
         if bbox is None:
             matched = db.execute(f'SELECT count(*) FROM "{name}" AS t WHERE {cond}', params).fetchone()[0]
-            rows = db.execute(f'SELECT {select}, geom FROM "{name}" AS t WHERE {cond} ORDER BY fid '
+            rows = db.execute(f'SELECT {select}, geom FROM "{name}" AS t WHERE {cond} ORDER BY {order} '
                               "LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
         else:
             fids = self._bbox_fids(name, bbox, cond, params)
+            if sortby:
+                fids = self._sorted(name, fids, order)
             matched, wanted = len(fids), fids[offset:offset + limit]
             marks = ", ".join("?" * len(wanted))  # placeholders only; the values are bound
-            rows = db.execute(f'SELECT {select}, geom FROM "{name}" WHERE fid IN ({marks}) ORDER BY fid',
-                              wanted).fetchall() if wanted else []
+            got = {r[-1]: r[:-1] for r in db.execute(
+                f'SELECT {select}, geom, fid FROM "{name}" WHERE fid IN ({marks})', wanted)} if wanted else {}
+            rows = [got[f] for f in wanted]
         flags = [i for i, kind in enumerate(cols.values()) if kind == "boolean"]  # stored as 0/1
         records = [list(r[:-1]) for r in rows]
         for rec in records:
@@ -286,6 +294,33 @@ class Atlas:
             keep = shapely.intersects(geoms, shapely.box(x0, y0, x1, y1))
             hits.append(np.array([fid for (fid, _), k_ in zip(got, keep, strict=True) if k_], dtype=np.int64))
         return np.sort(np.concatenate(hits)).tolist()
+
+
+    def _sorted(self, name: str, fids: list[int], order: str) -> list[int]:
+        """``fids`` in the order of ``order`` (SQLite sorts them in a temporary table)."""
+        db = self._db()
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS _hits (fid INTEGER PRIMARY KEY)")
+        db.execute("DELETE FROM _hits")
+        db.executemany("INSERT INTO _hits VALUES (?)", [(f,) for f in fids])
+        out = [r[0] for r in db.execute(f'SELECT t.fid FROM "{name}" AS t JOIN _hits USING (fid) '
+                                        f"ORDER BY {order}")]
+        db.execute("DELETE FROM _hits")
+        return out
+
+
+def order_by_clause(sortby, cols: dict, collate: str = "") -> str:
+    """An ORDER BY clause from (column, descending) pairs of known columns, then ``fid``.
+
+    Empty values sort last in both directions; text compares by code point (SQLite's BINARY,
+    PostgreSQL's "C"), so both backends page in the same order.
+    """
+    parts = []
+    for key, desc in sortby:
+        if key not in cols:
+            raise KeyError(key)
+        text = collate if cols[key] == "string" else ""
+        parts.append(f't."{key}"{text} {"DESC" if desc else "ASC"} NULLS LAST')
+    return ", ".join(parts + ["t.fid"])
 
 
 def _gpkg_wkb(blob):

@@ -17,12 +17,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
 from ..admin import AdminUnits
+from ..crs import pinned_crs
 from ..errors import AtlasError
-from .base import Atlas, Page, assemble
+from .base import Atlas, Page, assemble, order_by_clause
 
 try:
     import sqlalchemy as sa
@@ -30,6 +30,8 @@ except ImportError:  # the optional extra ``postgis`` is not installed: GeoPacka
     sa = None
 
 VN2000_EPSG = 9208  # VN-2000 / TM-3 104-45 (An Giang's official plane grid); PostGIS 3.3 lacks it
+VN2000_SRIDS = (9208, 3405)  # the two VN-2000 grids, both given the pinned parameters
+SRID_AUTHORITY = "geo_kttt"  # not "EPSG": see ensure_srid
 PG_TYPES = {"text": "string", "character varying": "string", "bigint": "integer",
             "integer": "integer", "smallint": "integer", "double precision": "number",
             "real": "number", "numeric": "number", "boolean": "boolean"}
@@ -54,19 +56,28 @@ def _q(name: str) -> str:
 
 
 def ensure_srid(conn, epsg: int = VN2000_EPSG) -> bool:
-    """Insert EPSG:``epsg`` into ``spatial_ref_sys`` when missing (WKT and proj4 from pyproj).
+    """Make ``spatial_ref_sys`` convert EPSG:``epsg`` (VN-2000) with the atlas's pinned operation.
 
-    Returns True when it was inserted.
+    The row carries the pin as TOWGS84 (WKT) and +towgs84 (proj4), from
+    :func:`geo_kttt.crs.pinned_crs`, and ``auth_name`` ``geo_kttt`` rather than ``EPSG``:
+    PostGIS asks PROJ for ``auth_name:auth_srid`` first, and PROJ would pick its own default
+    (EPSG:5194, 0.8 m away) for EPSG:9208. PostGIS 3.3 lacks 9208 and has a plain EPSG
+    row for 3405; both end up with the same parameters as the Python path.
+
+    Returns True when the row was inserted or replaced.
     """
-    if conn.execute(sa.text("SELECT 1 FROM spatial_ref_sys WHERE srid = :s"), {"s": epsg}).first():
-        return False
-    crs = pyproj.CRS.from_epsg(epsg)
+    crs = pinned_crs(epsg)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "PROJ string loses information": known
         proj4 = crs.to_proj4()
+    row = {"s": epsg, "a": SRID_AUTHORITY, "wkt": crs.to_wkt("WKT1_GDAL"), "p4": proj4}
+    have = conn.execute(sa.text("SELECT auth_name, srtext, proj4text FROM spatial_ref_sys WHERE srid = :s"),
+                        {"s": epsg}).first()
+    if have is not None and tuple(have) == (row["a"], row["wkt"], row["p4"]):
+        return False
+    conn.execute(sa.text("DELETE FROM spatial_ref_sys WHERE srid = :s"), {"s": epsg})
     conn.execute(sa.text("INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) "
-                         "VALUES (:s, 'EPSG', :s, :wkt, :p4)"),
-                 {"s": epsg, "wkt": crs.to_wkt("WKT1_GDAL"), "p4": proj4})
+                         "VALUES (:s, :a, :s, :wkt, :p4)"), row)
     return True
 
 
@@ -93,7 +104,8 @@ def build_postgis(layers_dir: Path, admin: AdminUnits, url: str) -> list:
     try:
         with engine.begin() as conn:
             conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
-            ensure_srid(conn)
+            for srid in VN2000_SRIDS:
+                ensure_srid(conn, srid)
             for old in _previous_tables(conn):
                 conn.execute(sa.text(f"DROP TABLE IF EXISTS {_q(old)} CASCADE"))
             for name, df in tables.items():
@@ -183,9 +195,11 @@ class PostgisAtlas(Atlas):
             row = conn.execute(sa.text(sql)).first()
         return None if row[0] is None else list(row)
 
-    def page(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0) -> Page:
+    def page(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0,
+             sortby=()) -> Page:
         """One page of a spatial table; see :meth:`geo_kttt.store.base.Atlas.items`."""
         cols = self.columns(name)
+        order = order_by_clause(sortby, cols, ' COLLATE "C"')
         where, params = ["TRUE"], {"limit": limit, "offset": offset}
         if bbox is not None:
             where.append("geometry && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) AND "
@@ -200,8 +214,8 @@ class PostgisAtlas(Atlas):
         select = ", ".join(_q(c) for c in cols)
         with self.engine.connect() as conn:
             matched = conn.execute(sa.text(f"SELECT count(*) FROM {_q(name)} WHERE {cond}"), params).scalar()
-            rows = conn.execute(sa.text(f"SELECT {select}, ST_AsBinary(geometry) FROM {_q(name)} "
-                                        f"WHERE {cond} ORDER BY fid LIMIT :limit OFFSET :offset"),
+            rows = conn.execute(sa.text(f"SELECT {select}, ST_AsBinary(geometry) FROM {_q(name)} AS t "
+                                        f"WHERE {cond} ORDER BY {order} LIMIT :limit OFFSET :offset"),
                                 params).all()
         geoms = shapely.from_wkb([None if r[-1] is None else bytes(r[-1]) for r in rows]) if rows \
             else np.array([], dtype=object)
