@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import geopandas as gpd
 import pandas as pd
 
+from .. import crs as pinned
 from ..catalog import COLUMNS
 from ..i18n import register
 from ..imports import crs as crsmod
@@ -111,5 +111,5 @@ def distance_m(a, b) -> float | None:
     """Distance in metres between two (lon, lat) points, measured in EPSG:9208."""
     if a is None or b is None:
         return None
-    pts = gpd.GeoSeries(gpd.points_from_xy([a[0], b[0]], [a[1], b[1]]), crs=4326).to_crs(METRIC_CRS)
-    return float(pts.iloc[0].distance(pts.iloc[1]))
+    x, y = pinned.transform_xy([a[0], b[0]], [a[1], b[1]], "EPSG:4326", METRIC_CRS)
+    return float(math.hypot(x[1] - x[0], y[1] - y[0]))
