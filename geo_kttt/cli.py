@@ -10,6 +10,7 @@ from pathlib import Path
 from . import settings
 from .admin import DataMissing, import_boundaries, load_admin
 from .catalog import CatalogError
+from .io import TableError
 from .store import AtlasMissing, build, open_atlas
 from .summary import district_summary, flat_rows, new_commune_summary, reconcile
 from .validate import ValidationFailed, validate_all
@@ -161,6 +162,9 @@ def main(argv=None) -> int:
         return 2
     except ValidationFailed as e:
         print(f"error: {e}\nThe previous atlas was left unchanged.", file=sys.stderr)
+        return 1
+    except TableError as e:  # a reference file (data folder) that cannot be read
+        print(f"error: {e}", file=sys.stderr)
         return 1
 
 
