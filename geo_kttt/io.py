@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import fcntl
 import io as _io
 import os
+import re
 import tempfile
+import threading
 from pathlib import Path
 
 import geopandas as gpd
@@ -64,19 +67,67 @@ def write_vector(gdf: gpd.GeoDataFrame, path: Path, layer=None, **kw) -> None:
 
 @contextlib.contextmanager
 def atomic_path(dest: Path, suffix=None):
-    """Yield a temporary path beside ``dest``; move it over ``dest`` only on success."""
+    """Yield a temporary path beside ``dest``; move it over ``dest`` only on success.
+
+    The temporary is ``.{stem}-XXXXXXXX{suffix}``. Writers of one folder take turns (a lock on
+    the folder, across processes), so any such file found when a writer starts was left by one
+    that was killed: it is removed then.
+    """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.stem}-", suffix=suffix or dest.suffix,
-                               dir=dest.parent)
-    os.close(fd)
-    os.unlink(tmp)  # GDAL drivers want to create the file themselves
-    try:
-        yield Path(tmp)
-        os.replace(tmp, dest)
-    finally:
-        for leftover in Path(tmp).parent.glob(Path(tmp).name + "*"):
-            leftover.unlink()
+    suffix = suffix or dest.suffix
+    with _folder_lock(dest.parent):
+        remove_stale_temporaries(dest, suffix)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.stem}-", suffix=suffix, dir=dest.parent)
+        os.close(fd)
+        os.unlink(tmp)  # GDAL drivers want to create the file themselves
+        try:
+            yield Path(tmp)
+            os.replace(tmp, dest)
+        finally:
+            for leftover in Path(tmp).parent.glob(Path(tmp).name + "*"):
+                leftover.unlink()
+
+
+def remove_stale_temporaries(dest: Path, suffix: str | None = None) -> list[Path]:
+    """Remove what killed writers of ``dest`` left beside it (``.{stem}-XXXX{suffix}`` and the
+    journals SQLite/GDAL put next to it). Call with the folder's lock held (atomic_path does)."""
+    dest = Path(dest)
+    pattern = re.compile(rf"\.{re.escape(dest.stem)}-[a-z0-9_]+{re.escape(suffix or dest.suffix)}"
+                         r"(-journal|-wal|-shm|\.aux\.xml)?")
+    gone = [p for p in dest.parent.iterdir() if pattern.fullmatch(p.name) and p.is_file()]
+    for p in gone:
+        p.unlink(missing_ok=True)
+    return gone
+
+
+_FOLDER_LOCKS: dict[str, list] = {}  # folder -> [RLock, fd of the folder or None, depth]
+_FOLDER_LOCKS_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path):
+    """One atomic writer at a time in ``folder``: flock on the folder across processes, an RLock
+    across threads (re-entrant, so a writer may nest another write in the same folder)."""
+    key = str(Path(folder).resolve())
+    with _FOLDER_LOCKS_GUARD:
+        entry = _FOLDER_LOCKS.setdefault(key, [threading.RLock(), None, 0])
+    with entry[0]:
+        if entry[2] == 0:
+            fd = os.open(key, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:  # a filesystem without flock: threads still take turns
+                pass
+            entry[1] = fd
+        entry[2] += 1
+        try:
+            yield
+        finally:
+            entry[2] -= 1
+            if entry[2] == 0:
+                os.close(entry[1])  # closing the folder releases the flock
+                entry[1] = None
 
 
 def read_table(path: Path) -> pd.DataFrame:

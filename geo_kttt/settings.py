@@ -19,6 +19,14 @@ SETTINGS = {
     "LANG": ("vi", "Default interface language: vi or en."),
     "HOST": ("127.0.0.1", "Address `geo-kttt serve` listens on."),
     "PORT": ("8050", "Port `geo-kttt serve` listens on."),
+    "PUBLIC_URL": (None, "Public address of the atlas (https://…), where absolute links such as the "
+                         "OGC API's start; default http://HOST:PORT."),
+    "TRUSTED_PROXIES": ("0", "Number of reverse proxies in front of the server whose X-Forwarded-* "
+                             "headers are trusted (0: none)."),
+    "MAX_UPLOAD_MB": ("50", "Largest request body accepted (413 above), in MB; the import limit."),
+    "HEAVY_WORKERS": ("1", "Processes that build heavy exports (packs, sheets, HTML maps, data files)."),
+    "HEAVY_QUEUE": ("2", "Heavy exports that may wait for a worker; beyond: 503 with Retry-After."),
+    "HEAVY_CACHE_MB": ("64", "Memory for finished heavy exports, reused per build and selection."),
 }
 
 

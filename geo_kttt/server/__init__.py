@@ -11,7 +11,8 @@ from flask import Flask, abort, current_app, g, jsonify, render_template, reques
 from .. import settings
 from ..i18n import LANGS, register
 from ..i18n import t as translate
-from ..store import open_atlas
+from . import atlas_state, hardening
+from .atlas_state import holder_for
 
 # Blueprint modules of this package, registered when present: each defines ``bp``.
 BLUEPRINTS = ("pages", "districts", "exports", "coverage", "ogcapi", "imports", "report")
@@ -45,6 +46,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         g.csp_nonce = secrets.token_urlsafe(16)
 
     _install_web(app)
+    hardening.install(app)
+    atlas_state.install(app)
     return app
 
 
@@ -69,10 +72,8 @@ def _install_web(app: Flask) -> None:
     app.jinja_env.globals["t"] = lambda key: translate(key, g.get("lang", app.config["LANG"]))
 
     def lang_url(lang: str) -> str:
-        """This page in ``lang``, keeping the other query parameters."""
-        args = request.args.to_dict(flat=False)
-        args["lang"] = lang
-        return url_for(request.endpoint or "pages.index", **(request.view_args or {}), **args)
+        """This page in ``lang``, keeping the other query parameters (as a query string)."""
+        return hardening.query_url(lang=lang)
 
     def lurl(endpoint: str, **values) -> str:
         """url_for that keeps the current language."""
@@ -125,11 +126,10 @@ def nav_link(endpoint: str, key: str) -> None:
 
 
 def get_atlas():
-    """The atlas of the current app, opened once per process."""
-    ext = current_app.extensions
-    if "geo_kttt_atlas" not in ext:
-        ext["geo_kttt_atlas"] = open_atlas(current_app.config["ATLAS"])
-    return ext["geo_kttt_atlas"]
+    """The atlas this request reads: the newest build when the request started, for all of it."""
+    if "geo_kttt_atlas" not in g:
+        g.geo_kttt_atlas = holder_for(current_app.config["ATLAS"]).current()
+    return g.geo_kttt_atlas
 
 
 def cmd_serve(args) -> int:
@@ -138,11 +138,14 @@ def cmd_serve(args) -> int:
 
     atlas = args.database or args.atlas
     app = create_app({"ATLAS": str(atlas)} if atlas else None)
-    with app.app_context():
-        get_atlas()  # fail early, with the message of AtlasMissing, when nothing is built
     host, port = args.host or settings.get("HOST"), int(args.port or settings.get("PORT"))
+    app.config.update(HOST=host, PORT=str(port))  # where absolute links start without PUBLIC_URL
+    with app.app_context():
+        get_atlas()  # open and read it: nothing built, or a damaged atlas, stops here with the reason
     print(f"Serving the atlas on http://{host}:{port}/ (Ctrl+C to stop)")
-    waitress.serve(app, host=host, port=port, threads=int(args.threads))
+    for note in hardening.serve_notes(app, int(args.threads)):
+        print(note)
+    waitress.serve(app, host=host, port=port, threads=int(args.threads), **hardening.waitress_options(app))
     return 0
 
 
@@ -151,5 +154,5 @@ def register_cli(subparsers) -> None:
     p = subparsers.add_parser("serve", help="serve the web atlas (waitress)")
     p.add_argument("--host", help="address to listen on (GEO_KTTT_HOST, default 127.0.0.1)")
     p.add_argument("--port", help="port (GEO_KTTT_PORT, default 8050)")
-    p.add_argument("--threads", default=4, help="worker threads (default 4)")
+    p.add_argument("--threads", default=8, help="worker threads (default 8)")
     p.set_defaults(func=cmd_serve)

@@ -15,6 +15,7 @@ from werkzeug.routing import PathConverter
 from .. import ogcapi as core
 from ..i18n import register, t
 from . import get_atlas, nav_link
+from .hardening import public_base
 
 PREFIX = "/ogcapi"
 bp = Blueprint("ogcapi", __name__, url_prefix=PREFIX, template_folder="templates")
@@ -47,7 +48,7 @@ nav_link("ogcapi.landing", "ogc.nav")
 
 
 def _base() -> str:
-    return request.host_url.rstrip("/") + PREFIX
+    return public_base() + PREFIX  # PUBLIC_URL or the trusted proxy's, never the Host header as sent
 
 
 def _format() -> str:

@@ -1,0 +1,168 @@
+"""The edge of the app: what a request may carry, where absolute links point, and the answers
+when it may not (413, 400/404 for control characters, 503 when the atlas cannot be read).
+
+- Links back to "this page" are rebuilt as ``url_for(endpoint, **view_args)`` plus the
+  request's parameters as an urlencoded query string (:func:`query_url`): a parameter name
+  never becomes a keyword argument of ``url_for`` (``?endpoint=``, ``?_anchor=``, ``?code=``
+  on ``/districts/<code>`` used to crash every page).
+- NUL and the other control characters: a path holding one is no page of the atlas (404), a
+  parameter holding one is refused (400).
+- Request bodies: at most ``MAX_UPLOAD_MB`` (Flask's ``MAX_CONTENT_LENGTH``; ``geo-kttt
+  serve`` gives waitress the same ``max_request_body_size``), 413 above it.
+- Absolute links (the OGC API's) start at ``PUBLIC_URL``; with ``TRUSTED_PROXIES`` set,
+  werkzeug's ProxyFix takes scheme, host and prefix from that many proxies' X-Forwarded-*
+  headers; otherwise they start at the address the server listens on. Never at the Host
+  header as the client sent it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from urllib.parse import urlencode
+
+from flask import Flask, Response, abort, current_app, g, jsonify, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .. import settings
+from ..i18n import register, t
+from ..store import AtlasMissing
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # C0 controls and DEL: never part of a page's address
+OGC_PREFIX = "/ogcapi"
+RETRY_AFTER_S = 30  # what a 503 for an unreadable atlas suggests
+CONFIG = ("MAX_UPLOAD_MB", "PUBLIC_URL", "TRUSTED_PROXIES", "HOST", "PORT")
+
+register({
+    "too_large": {"vi": "Dữ liệu gửi lên quá lớn", "en": "Request too large"},
+    "unavailable": {"vi": "Tạm thời không phục vụ được", "en": "Temporarily unavailable"},
+    "atlas_unreadable": {
+        "vi": "Hiện không đọc được dữ liệu bản đồ (đang được xây dựng lại hoặc bị hỏng). "
+              "Vui lòng thử lại sau ít phút.",
+        "en": "The atlas cannot be read at the moment (it is being rebuilt, or it is damaged). "
+              "Please try again in a minute."},
+    "control_char": {"vi": "Tham số {name} chứa ký tự điều khiển (U+{code:04X}), không được phép.",
+                     "en": "Parameter {name} holds a control character (U+{code:04X}), "
+                           "which is not allowed."},
+})
+
+
+def install(app: Flask) -> None:
+    """Settings (env unless the app's config gives them), ProxyFix, the guards and error replies."""
+    for name in CONFIG:
+        app.config.setdefault(name, settings.get(name))
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None: no limit
+        app.config["MAX_CONTENT_LENGTH"] = int(float(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024)
+    proxies = int(app.config["TRUSTED_PROXIES"] or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies,
+                                x_port=proxies, x_prefix=proxies)
+    app.before_request(_guard)
+    app.jinja_env.globals["query_url"] = query_url
+    app.register_error_handler(413, lambda e: error_reply(413, e.description, t("too_large", _lang())))
+    app.register_error_handler(AtlasMissing, _atlas_unreadable)
+    app.register_error_handler(sqlite3.DatabaseError, _atlas_unreadable)
+
+
+def waitress_options(app: Flask) -> dict:
+    """What ``geo-kttt serve`` gives waitress besides host, port and threads: the body limit."""
+    return {"max_request_body_size": int(app.config["MAX_CONTENT_LENGTH"])}
+
+
+def serve_notes(app: Flask, threads: int) -> list[str]:
+    """Warnings printed by ``geo-kttt serve`` about its settings."""
+    notes = []
+    if not app.config.get("PUBLIC_URL") and not int(app.config.get("TRUSTED_PROXIES") or 0) \
+            and app.config.get("HOST") not in ("127.0.0.1", "localhost", "::1"):
+        notes.append(f"Note: absolute links (OGC API) start at {public_base_of(app.config)}; set "
+                     "GEO_KTTT_PUBLIC_URL to the address users reach (docs/security.md).")
+    return notes
+
+
+def _guard():
+    """Control characters and oversize bodies, before any view (and before a 404/405)."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        abort(413, f"The request body is larger than the limit of {limit / 1024 / 1024:g} MB "
+                   "(MAX_UPLOAD_MB).")
+    if CONTROL.search(request.path):
+        abort(404, t("not_found", _lang()))
+    for key, value in request.args.items(multi=True):
+        bad = CONTROL.search(key) or CONTROL.search(value)
+        if bad:
+            name = CONTROL.sub("?", key)
+            abort(400, t("control_char", _lang()).format(name=name, code=ord(bad.group())))
+
+
+def _lang() -> str:
+    lang = g.get("lang") or current_app.config["LANG"]
+    return lang if lang in ("vi", "en") else "vi"
+
+
+def query_url(endpoint: str | None = None, view_args: dict | None = None, **changes) -> str:
+    """``url_for(endpoint, **view_args)`` and the request's query string with ``changes``.
+
+    Without ``endpoint``: this page (the request's endpoint and view arguments). Query
+    parameters are copied as text into the query string, never passed to ``url_for``; a
+    change of ``None`` drops the parameter.
+    """
+    if endpoint is None:
+        endpoint, view_args = request.endpoint or "pages.index", request.view_args
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in changes]
+    args += [(k, v) for k, v in changes.items() if v is not None]
+    base = url_for(endpoint, **(view_args or {}))
+    return base + ("?" + urlencode(args) if args else "")
+
+
+def public_base() -> str:
+    """Where absolute links start (no trailing slash): PUBLIC_URL, the proxy's address
+    (TRUSTED_PROXIES), or the address the server listens on."""
+    cfg = current_app.config
+    if cfg.get("PUBLIC_URL"):
+        return cfg["PUBLIC_URL"].rstrip("/")
+    if int(cfg.get("TRUSTED_PROXIES") or 0):
+        return request.host_url.rstrip("/")  # rebuilt by ProxyFix from X-Forwarded-*
+    return public_base_of(cfg) + request.script_root
+
+
+def public_base_of(cfg) -> str:
+    """PUBLIC_URL, or the address the server listens on (``http://HOST:PORT``)."""
+    if cfg.get("PUBLIC_URL"):
+        return cfg["PUBLIC_URL"].rstrip("/")
+    host, port = str(cfg.get("HOST") or "127.0.0.1"), str(cfg.get("PORT") or "8050")
+    host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{host}" + ("" if port == "80" else f":{port}")
+
+
+def error_reply(status: int, message: str, title: str | None = None, headers: dict | None = None):
+    """An error as OGC JSON under /ogcapi, JSON under /api/ (or when asked for), else a page."""
+    name = HTTP_STATUS_CODES.get(status, "Error")
+    if request.path == OGC_PREFIX or request.path.startswith(OGC_PREFIX + "/"):
+        body = json.dumps({"code": name.replace(" ", ""), "description": message}, ensure_ascii=False)
+        resp = Response(body, status=status, mimetype="application/json")
+    elif request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        resp = jsonify({"status": status, "error": name, "message": message})
+        resp.status_code = status
+    else:
+        if "lang" not in g:
+            g.lang = _lang()
+        resp = Response(render_template("error.html", code=status, message=message, title=title),
+                        status=status, mimetype="text/html")
+    resp.headers.update(headers or {})
+    return resp
+
+
+def _atlas_unreadable(e: Exception):
+    """503 with Retry-After: the atlas is missing, damaged or being replaced (the reason in the log)."""
+    current_app.logger.error("atlas unavailable: %s", e)
+    lang = _lang()
+    return error_reply(503, t("atlas_unreadable", lang), t("unavailable", lang),
+                       {"Retry-After": str(RETRY_AFTER_S), "Cache-Control": "no-store"})
+
+
+def http_error_reply(e: HTTPException):
+    """A werkzeug HTTP error in the shape of :func:`error_reply`."""
+    return error_reply(e.code, e.description)
