@@ -11,7 +11,7 @@ from flask import Flask, abort, current_app, g, jsonify, render_template, reques
 from .. import settings
 from ..i18n import LANGS, register
 from ..i18n import t as translate
-from . import atlas_state, hardening
+from . import atlas_state, hardening, heavy
 from .atlas_state import holder_for
 
 # Blueprint modules of this package, registered when present: each defines ``bp``.
@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _install_web(app)
     hardening.install(app)
     atlas_state.install(app)
+    heavy.install(app, get_atlas, create_app)
     return app
 
 
