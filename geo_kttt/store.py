@@ -14,6 +14,7 @@ import json
 import os
 import queue
 import sqlite3
+import threading
 import uuid
 from functools import cached_property
 from pathlib import Path
@@ -234,6 +235,17 @@ class Atlas:
             yield db
         finally:
             self._pool.put(db)
+
+    _MEMO_LOCK = threading.RLock()  # one computation at a time: concurrent askers wait for it
+
+    def memo(self, key: str, make):
+        """``make()``, computed once per open atlas: a build never changes (summaries use it)."""
+        memo = self.__dict__.setdefault("_memo", {})
+        if key not in memo:
+            with self._MEMO_LOCK:
+                if key not in memo:
+                    memo[key] = make()
+        return memo[key]
 
     def _read(self, name: str) -> pd.DataFrame:
         if name not in self._cache:

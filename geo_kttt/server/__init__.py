@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import secrets
+import signal
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, jsonify, render_template, request, url_for
@@ -143,11 +144,16 @@ def cmd_serve(args) -> int:
     app.config.update(HOST=host, PORT=str(port))  # where absolute links start without PUBLIC_URL
     with app.app_context():
         get_atlas()  # open and read it: nothing built, or a damaged atlas, stops here with the reason
+    signal.signal(signal.SIGTERM, _stop)  # like Ctrl+C: waitress closes, the export pool shuts down
     print(f"Serving the atlas on http://{host}:{port}/ (Ctrl+C to stop)")
     for note in hardening.serve_notes(app, int(args.threads)):
         print(note)
     waitress.serve(app, host=host, port=port, threads=int(args.threads), **hardening.waitress_options(app))
     return 0
+
+
+def _stop(_signum, _frame):
+    raise SystemExit(0)
 
 
 def register_cli(subparsers) -> None:

@@ -214,7 +214,15 @@ def _init_worker(create_app, config: dict) -> None:
         os.nice(10)  # light pages first when the cores are busy
     except OSError:
         pass
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _APP = create_app(config)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End the worker when the server is gone (killed, so it could not shut the pool down)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _run(full_path: str, accept: str) -> tuple:

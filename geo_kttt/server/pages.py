@@ -138,6 +138,19 @@ def _site_url() -> str:
         .replace("SITE", "{id}")
 
 
+def map_parts(atlas, key: tuple | None, make) -> dict:
+    """``make()``: a page's rendered map (or panel), kept per build for a fixed view (``key``),
+    else made fresh.
+
+    Keys are few by construction (a page, its language and district): the memo stays small.
+    """
+    if key is None:
+        return make()
+    cfg = current_app.config
+    return atlas.memo(repr(("map", *key, cfg["TILE_URL"], cfg["TILE_ATTRIBUTION"], request.script_root)),
+                      make)
+
+
 @bp.get("/")
 def index():
     """The map page: layers, filters, summary, legend; sites load from the GeoJSON endpoint."""
@@ -149,11 +162,13 @@ def index():
     focus = _focus(atlas, request.args.get("focus", "").strip())
     query = {k: v for k, v in filters.query().items() if k != "layers"} | {"lang": g.lang}
     sites_url = url_for("pages.api_sites", **query)
-    m = build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
+    plain = not set(request.args) - {"lang", "district"}  # the views everyone opens: once per build
+    view = ("index", g.lang, filters.district) if plain else None
+    parts = map_parts(atlas, view, lambda: assets.components(
+        build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
                   sites_url=sites_url, site_url=_site_url(),
-                  metric=metric, focus=focus, fit=filters.district)
-    parts = assets.components(m)
+                  metric=metric, focus=focus, fit=filters.district)))
     visible = list(filters.layers if filters.layers is not None else atlas.catalog)
     sites = filter_sites(all_sites(atlas), filters, with_layers=False)
     counts = sites.layer.value_counts().to_dict()
@@ -165,7 +180,8 @@ def index():
         metric=metric,
         statuses=[(k, v[g.lang]) for k, v in STATUSES.items()], districts=districts,
         metrics=metric_options(atlas, g.lang), district_name=dict(districts).get(filters.district),
-        summary=panel_summary(sites[sites.layer.isin(visible)], g.lang, atlas.catalog))
+        summary=map_parts(atlas, view and ("panel", *view),
+                          lambda: panel_summary(sites[sites.layer.isin(visible)], g.lang, atlas.catalog)))
 
 
 @bp.get("/api/sites.geojson")
@@ -227,8 +243,9 @@ def new_communes():
     from ..newcommunes import new_commune_view
 
     atlas = get_atlas()
-    view = new_commune_view(atlas, g.lang)
-    m = build_map(atlas, g.lang, tiles=current_app.config["TILE_URL"],
+    view = atlas.memo(f"new_commune_view:{g.lang}", lambda: new_commune_view(atlas, g.lang))  # read only
+    parts = map_parts(atlas, ("new_communes", g.lang), lambda: assets.components(
+        build_map(atlas, g.lang, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
-                  sites_url=url_for("pages.api_sites"), site_url=_site_url(), units=view["geojson"])
-    return render_template("new_communes.html", map=assets.components(m), view=view)
+                  sites_url=url_for("pages.api_sites"), site_url=_site_url(), units=view["geojson"])))
+    return render_template("new_communes.html", map=parts, view=view)
