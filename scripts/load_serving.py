@@ -60,15 +60,17 @@ class Log:
     """Every response: (kind, path, started, seconds, status, build id, new site seen, mixed)."""
 
     def __init__(self):
-        self.rows, self.errors, self.lock = [], [], threading.Lock()
+        self.rows, self.errors, self.lock, self.closed = [], [], threading.Lock(), False
 
     def add(self, *row):
         with self.lock:
-            self.rows.append(row)
+            if not self.closed:  # an export still running when the load ended is not counted
+                self.rows.append(row)
 
     def error(self, what):
         with self.lock:
-            self.errors.append(what)
+            if not self.closed:
+                self.errors.append(what)
 
 
 def _content(path: str, body: bytes):
@@ -159,9 +161,10 @@ def _wait_up(port: int, timeout: float = 30) -> None:
 def _measure(port, base, env, layers, load_s, rebuild_at, light, heavy, threads) -> int:
     log, stop = Log(), threading.Event()
     workers = [threading.Thread(target=client, args=(port, _cycle(LIGHT[i::light] + LIGHT), "light", log,
-                                                     stop)) for i in range(light)]
-    workers += [threading.Thread(target=client, args=(port, _skip(heavy_urls(), i), "heavy", log, stop))
-                for i in range(heavy)]
+                                                     stop), name=f"light-{i}", daemon=True)
+               for i in range(light)]
+    workers += [threading.Thread(target=client, args=(port, _skip(heavy_urls(), i), "heavy", log, stop),
+                                 name=f"heavy-{i}", daemon=True) for i in range(heavy)]
     t0 = time.monotonic()
     for w in workers:
         w.start()
@@ -173,9 +176,12 @@ def _measure(port, base, env, layers, load_s, rebuild_at, light, heavy, threads)
     built = time.monotonic()
     time.sleep(max(0.0, t0 + load_s - time.monotonic(), 2.0 if load_s < 20 else 5.0))
     stop.set()
+    ended = time.monotonic()
     for w in workers:
-        w.join(timeout=150)
-    return _report(log, t0, rebuild_started, built, time.monotonic(), light, heavy, threads)
+        w.join(timeout=30 if w.name.startswith("light") else 1)
+    with log.lock:
+        log.closed = True
+    return _report(log, t0, rebuild_started, built, ended, light, heavy, threads)
 
 
 def _skip(gen, n):

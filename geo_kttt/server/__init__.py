@@ -148,7 +148,11 @@ def cmd_serve(args) -> int:
     print(f"Serving the atlas on http://{host}:{port}/ (Ctrl+C to stop)")
     for note in hardening.serve_notes(app, int(args.threads)):
         print(note)
-    waitress.serve(app, host=host, port=port, threads=int(args.threads), **hardening.waitress_options(app))
+    try:
+        waitress.serve(app, host=host, port=port, threads=int(args.threads),
+                       **hardening.waitress_options(app))
+    finally:
+        heavy.shutdown_all()
     return 0
 
 

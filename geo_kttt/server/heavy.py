@@ -195,11 +195,26 @@ class HeavyPool:
         while self._cached > self.cache_bytes:
             self._cached -= len(self._cache.popitem(last=False)[1][2])
 
-    def shutdown(self) -> None:
+    def shutdown(self, kill: bool = False) -> None:
+        """Stop taking jobs; with ``kill``, end the workers now rather than after their job."""
         with self._lock:
             executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+        if executor is None:
+            return
+        workers = list((getattr(executor, "_processes", None) or {}).values())  # CPython's, 3.8+
+        executor.shutdown(wait=False, cancel_futures=True)
+        if kill:
+            for proc in workers:
+                proc.terminate()
+
+
+def shutdown_all() -> None:
+    """End every pool of the process and its workers (``geo-kttt serve`` on its way out)."""
+    with _POOLS_LOCK:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for pool in pools:
+        pool.shutdown(kill=True)
 
 
 # --- in the worker processes -----------------------------------------------------------------
