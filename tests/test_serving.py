@@ -185,3 +185,44 @@ def test_a_rebuild_while_serving_switches_every_answer_at_once(rebuild_server, a
         assert answer in (old[path], new[path]), f"{path} mixed two builds"
         if started > built:
             assert answer == new[path] and version == new_version, f"{path} still on the old build"
+
+
+@pytest.mark.postgis
+def test_a_postgis_atlas_switches_to_a_new_build_within_a_second(pg_url, admin, tmp_path):
+    import sqlalchemy as sa
+
+    from geo_kttt.pgstore import build_postgis
+    from geo_kttt.server.atlas_state import AtlasHolder
+
+    name = "geo_kttt_rebuild_test"
+    admin_engine = sa.create_engine(sa.engine.make_url(pg_url).set(drivername="postgresql+psycopg"),
+                                    isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    url = sa.engine.make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        layers = tmp_path / "layers"
+        shutil.copytree(LAYERS, layers)
+        build_postgis(layers, admin, url)
+        holder = AtlasHolder(url)
+        old = holder.current()
+        assert "waste-test-rebuild" not in set(old.sites().id)
+        with open(layers / "waste_facilities.csv", "a", encoding="utf-8") as fh:
+            fh.write(NEW_SITE)
+        build_postgis(layers, admin, url)
+        assert holder.current() is old  # checked at most once a second
+        time.sleep(1.1)
+        new = holder.current()
+        assert new is not old and new.identity != old.identity
+        assert "waste-test-rebuild" in set(new.sites().id)
+        page = new.page("waste_facilities", limit=1000)
+        assert page.matched == len(page.rows) == len(new.sites("waste_facilities"))
+        assert "waste-test-rebuild" not in set(old.sites().id)  # the old build's tables stay as read
+    finally:
+        for atlas in (locals().get("old"), locals().get("new")):
+            if atlas is not None:
+                atlas.close()
+        with admin_engine.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin_engine.dispose()
