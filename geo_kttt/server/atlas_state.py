@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 
 from flask import Flask, g
 
@@ -31,7 +32,8 @@ from ..store import AtlasMissing, file_identity, open_atlas
 RETRY_S = 30.0  # try a broken atlas again after this long even when the file did not change
 RETRY_URL_S = 2.0  # … and a database after this long
 
-_HOLDERS: dict[str, AtlasHolder] = {}
+MAX_HOLDERS = 16  # atlases a process keeps open (tests open many; a server has one)
+_HOLDERS: OrderedDict[str, AtlasHolder] = OrderedDict()
 _HOLDERS_LOCK = threading.Lock()
 
 
@@ -52,6 +54,9 @@ def holder_for(location) -> AtlasHolder:
     with _HOLDERS_LOCK:
         if key not in _HOLDERS:
             _HOLDERS[key] = AtlasHolder(key)
+            while len(_HOLDERS) > MAX_HOLDERS:  # the least recently asked goes (reopened if asked)
+                _HOLDERS.popitem(last=False)
+        _HOLDERS.move_to_end(key)
         return _HOLDERS[key]
 
 

@@ -79,6 +79,10 @@ def serve_notes(app: Flask, threads: int) -> list[str]:
             and app.config.get("HOST") not in ("127.0.0.1", "localhost", "::1"):
         notes.append(f"Note: absolute links (OGC API) start at {public_base_of(app.config)}; set "
                      "GEO_KTTT_PUBLIC_URL to the address users reach (docs/security.md).")
+    waiting = int(app.config.get("HEAVY_WORKERS") or 1) + int(app.config.get("HEAVY_QUEUE") or 0)
+    if threads <= waiting:
+        notes.append(f"Note: {threads} threads and up to {waiting} exports waiting: light pages may "
+                     "wait behind exports; give --threads more than HEAVY_WORKERS + HEAVY_QUEUE.")
     return notes
 
 
