@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -39,8 +40,6 @@ def test_serve_refuses_to_start_on_a_damaged_atlas(damage, atlas_path, tmp_path)
         bad.write_bytes(b"")
     else:
         bad.write_bytes(data)
-        import sqlite3
-
         with sqlite3.connect(bad) as db:
             db.execute("DROP TABLE metadata")
     out = _serve_cli(bad)
