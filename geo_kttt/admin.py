@@ -1,11 +1,15 @@
 """Administrative units: the 11 pre-2025 districts, their communes and the 2025 crosswalk.
 
-Files are read from a data directory (``--data-dir`` or ``GEO_KTTT_DATA_DIR``) laid
-out as ``boundaries/`` and ``research/``; see the README for where to get them.
+Every reference file is found by :func:`reference_file`: first in the data folder
+(``--data-dir`` or ``GEO_KTTT_DATA_DIR``: a deployment's official imports, or a developer's
+folder that adds the development-only commune polygons), then, file by file, in the copy
+bundled with the package (``geo_kttt/reference/``, see its README for sources and licences).
+With no data folder the bundled files alone build the atlas (without commune polygons).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,9 +17,11 @@ import geopandas as gpd
 import pandas as pd
 
 from . import io, settings
+from .errors import AtlasError
 from .text import nfc
 
 PROVINCE_CODE = "89"
+BUNDLED = Path(__file__).resolve().parent / "reference"
 FILES = {
     "districts": "boundaries/angiang_districts.geojson",
     "commune_points": "boundaries/angiang_commune_points.csv",
@@ -23,20 +29,23 @@ FILES = {
     "new_communes": "boundaries/angiang_new_communes_2025.csv",
 }
 OPTIONAL_FILES = {
-    # An imported official file wins over the development-only polygons.
+    # An imported official file wins over the development-only polygons (never bundled).
     "communes": ["boundaries/communes_official.gpkg",
                  "boundaries/angiang_communes_c2008_dev_only.geojson"],
     "district_stats": ["research/districts.csv"],
     "context": ["boundaries/angiang_context.geojson"],
 }
+POINT_COLUMNS = ["code", "name", "full_name", "type", "district_code", "district_name",
+                 "lon", "lat", "method", "source"]
 HOW_TO_GET = (
-    "Set GEO_KTTT_DATA_DIR (or pass --data-dir) to a folder holding boundaries/ and research/. "
-    "Developers and CI use ../shared/data. Elsewhere, import your official boundary file with "
-    "`geo-kttt admin import FILE --level district|commune --data-dir DIR` (README, 'Data')."
+    "GEO_KTTT_DATA_DIR (or --data-dir) is optional: when set it must name a folder holding "
+    "boundaries/ and/or research/, whose files replace the bundled ones file by file. "
+    "Import official boundaries into it with "
+    "`geo-kttt admin import FILE --level district|commune --data-dir DIR` (README, 'Reference data')."
 )
 
 
-class DataMissing(FileNotFoundError):
+class DataMissing(AtlasError, FileNotFoundError):
     """Reference data that is not where it was looked for."""
 
 
@@ -57,29 +66,68 @@ class AdminUnits:
         return self.districts.union_all()
 
 
-def data_dir(override=None) -> Path:
-    """The reference-data folder, or a DataMissing that says how to provide it."""
+def data_dir(override=None) -> Path | None:
+    """The configured data folder, None when there is none, or a DataMissing saying what is wrong."""
     d = settings.path("DATA_DIR", override)
     if d is None:
-        raise DataMissing("No reference data folder is configured. " + HOW_TO_GET)
+        return None
     if not d.is_dir():
-        raise DataMissing(f"Reference data folder {d} does not exist. " + HOW_TO_GET)
+        raise DataMissing(f"Reference data folder {d} (GEO_KTTT_DATA_DIR or --data-dir) does not "
+                          "exist. " + HOW_TO_GET)
+    if not any((d / sub).is_dir() for sub in ("boundaries", "research")):
+        raise DataMissing(f"Reference data folder {d} (GEO_KTTT_DATA_DIR or --data-dir) holds "
+                          "neither boundaries/ nor research/. " + HOW_TO_GET)
     return d
 
 
-def _need(root: Path, rel: str) -> Path:
-    p = root / rel
-    if not p.is_file():
-        raise DataMissing(f"Missing {rel}: looked for {p}. " + HOW_TO_GET)
-    return p
+def reference_file(rel: str, root=None) -> Path | None:
+    """Where the reference file ``rel`` (e.g. ``boundaries/angiang_districts.geojson``) is read from.
+
+    Parameters
+    ----------
+    rel : str
+        The file's path inside a data folder.
+    root : path-like, optional
+        The data folder; defaults to the ``DATA_DIR`` setting. None: only the bundled copy.
+
+    Returns
+    -------
+    Path or None
+        The data folder's file when it exists, else the bundled one, else None.
+    """
+    d = data_dir(root)
+    return next((base / rel for base in (d, BUNDLED) if base and (base / rel).is_file()), None)
 
 
-def _optional(root: Path, key: str) -> Path | None:
-    return next((root / r for r in OPTIONAL_FILES[key] if (root / r).is_file()), None)
+def _find(root, rels) -> tuple[str, Path] | None:
+    """The first of ``rels`` that exists (data folder, then bundled), with its path."""
+    return next(((rel, p) for rel in rels if (p := reference_file(rel, root))), None)
+
+
+def _label(rel: str, path: Path) -> str:
+    """How a used file is recorded in the atlas metadata: its name and where it came from."""
+    return f"{rel} ({'bundled' if path.is_relative_to(BUNDLED) else 'data folder'})"
 
 
 def _csv(path: Path) -> pd.DataFrame:
     return io.read_table(path)  # a TableError names the file, row and fix
+
+
+def _locate(root) -> dict:
+    """Every reference file, key -> (relative path, path) or None, checked for consistency."""
+    folder = data_dir(root)  # a configured folder that is wrong fails here, named
+    found = {k: _find(root, [rel]) for k, rel in FILES.items()}
+    found |= {k: _find(root, rels) for k, rels in OPTIONAL_FILES.items()}
+    missing = [FILES[k] for k in FILES if found[k] is None]
+    if missing:
+        raise DataMissing(f"Missing {', '.join(missing)}: neither in {folder or 'a data folder'} "
+                          f"nor bundled in {BUNDLED}. " + HOW_TO_GET)
+    if found["communes"] and found["communes"][0] == OPTIONAL_FILES["communes"][0] \
+            and found["commune_points"][1].is_relative_to(BUNDLED):
+        raise DataMissing(f"{folder} has official commune polygons but no commune reference points "
+                          f"({FILES['commune_points']}); re-run `geo-kttt admin import FILE --level "
+                          "commune` to derive them from the polygons.")
+    return found
 
 
 def load_admin(root=None) -> AdminUnits:
@@ -88,36 +136,35 @@ def load_admin(root=None) -> AdminUnits:
     Parameters
     ----------
     root : path-like, optional
-        The data folder; defaults to the ``DATA_DIR`` setting.
+        The data folder whose files replace the bundled ones; defaults to the ``DATA_DIR``
+        setting (none: the bundled files only).
 
     Returns
     -------
     AdminUnits
     """
-    root = data_dir(root)
-    districts = _vector(_need(root, FILES["districts"]), ("code", "name"))
+    found = _locate(root)
+    path = {k: v[1] for k, v in found.items() if v}
+    districts = _vector(path["districts"], ("code", "name"))
     districts["code"] = districts["code"].astype(str)
     districts["name"] = districts["name"].map(nfc)
-    stats_path = _optional(root, "district_stats")
-    if stats_path:
-        stats = _columns(_csv(stats_path), stats_path, ("code", "area_km2", "population", "population_year"))
+    if "district_stats" in path:
+        stats = _columns(_csv(path["district_stats"]), path["district_stats"],
+                         ("code", "area_km2", "population", "population_year"))
         stats = stats.rename(columns={"area_km2": "official_area_km2"})
         districts = districts.merge(stats, on="code", how="left")
-    points = _points(_need(root, FILES["commune_points"]))
-    crosswalk = _csv(_need(root, FILES["crosswalk"]))
-    new = _csv(_need(root, FILES["new_communes"]))
+    points = _points(path["commune_points"])
+    crosswalk = _csv(path["crosswalk"])
+    new = _csv(path["new_communes"])
     communes = None
-    cpath = _optional(root, "communes")
-    if cpath:
-        communes = _vector(cpath, ("code", "district_code"))
+    if "communes" in path:
+        communes = _vector(path["communes"], ("code", "district_code"))
         communes["code"] = communes["code"].astype(str)
         communes["district_code"] = communes["district_code"].astype(str)
-    context = _optional(root, "context")
-    context = _vector(context, ()) if context else None
+    context = _vector(path["context"], ()) if "context" in path else None
     new = _new_commune_shapes(new, crosswalk, communes)
-    used = [FILES[k] for k in FILES] + [str(p.relative_to(root)) for p in (stats_path, cpath) if p]
     return AdminUnits(districts.sort_values("code").reset_index(drop=True), points, crosswalk, new,
-                      communes, context, tuple(used))
+                      communes, context, tuple(_label(*v) for v in found.values() if v))
 
 
 def _columns(df: pd.DataFrame, path: Path, columns) -> pd.DataFrame:
@@ -175,27 +222,104 @@ def _new_commune_shapes(new: pd.DataFrame, crosswalk: pd.DataFrame, communes) ->
     return out
 
 
-def import_boundaries(src: Path, level: str, dest_root: Path, crs=None,
-                      code_field="code", name_field="name") -> Path:
+def import_boundaries(src: Path, level: str, dest_root=None, crs=None, code_field="code",
+                      name_field="name", district_field="district_code") -> Path:
     """Import an official district or commune boundary file into the data folder.
 
     The file (Shapefile, GeoPackage, GeoJSON) may be in VN-2000 (EPSG:9208 / 3405) or
-    WGS 84; it is written as EPSG:4326 with ``code`` and ``name`` columns.
+    WGS 84; it is written as EPSG:4326 with ``code`` and ``name`` columns. A commune file
+    also needs its district's code (``district_field``, e.g. ``MA_HUYEN`` in a Shapefile); its
+    reference points are derived beside it (see :func:`derive_commune_points`), so the import
+    replaces the bundled points too.
+
+    Parameters
+    ----------
+    dest_root : path-like, optional
+        The data folder written into; defaults to the ``DATA_DIR`` setting (required).
+
+    Returns
+    -------
+    Path
+        The boundary file written.
     """
+    dest_root = settings.path("DATA_DIR", dest_root)
+    if dest_root is None:
+        raise DataMissing("`admin import` writes into a data folder: pass --data-dir DIR or set "
+                          "GEO_KTTT_DATA_DIR (the folder is created if needed).")
     gdf = io.read_vector(Path(src))
     if crs:
         gdf = gdf.set_crs(crs, allow_override=True)
     if gdf.crs is None:
         raise ValueError(f"{src}: has no CRS; pass --crs EPSG:9208 (VN-2000 TM-3 104-45) "
                          "or --crs EPSG:4326")
-    for f in (code_field, name_field) + (("district_code",) if level == "commune" else ()):
+    for f in (code_field, name_field) + ((district_field,) if level == "commune" else ()):
         if f not in gdf.columns:
-            raise ValueError(f"{src}: no column '{f}' (columns: {', '.join(gdf.columns)}); "
-                             "name the code and name columns with --code-field/--name-field")
-    gdf = gdf.rename(columns={code_field: "code", name_field: "name"}).to_crs(4326)
+            raise ValueError(f"{src}: no column '{f}' (columns: {', '.join(gdf.columns)}); name the "
+                             "code, name and district columns with --code-field/--name-field/"
+                             "--district-field")
+    names = {code_field: "code", name_field: "name"}
+    if level == "commune":
+        names[district_field] = "district_code"
+    gdf = gdf.rename(columns=names).to_crs(4326)
     gdf["code"] = gdf["code"].astype(str)
     gdf["name"] = gdf["name"].map(nfc)
     rel = FILES["districts"] if level == "district" else OPTIONAL_FILES["communes"][0]
     dest = Path(dest_root) / rel
+    points = None
+    if level == "commune":  # derived before anything is written
+        gdf["district_code"] = gdf["district_code"].astype(str)
+        (Path(dest_root) / "boundaries").mkdir(parents=True, exist_ok=True)
+        districts = io.read_vector(reference_file(FILES["districts"], dest_root))
+        points = derive_commune_points(gdf, districts, f"{Path(src).name}, imported {dt.date.today()}")
     io.write_vector(gdf, dest)
+    if points is not None:
+        with io.atomic_path(Path(dest_root) / FILES["commune_points"]) as tmp:
+            points.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
     return dest
+
+
+def derive_commune_points(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
+                          source: str) -> pd.DataFrame:
+    """One reference point per commune code: a point inside its polygon, recorded as derived.
+
+    The point is shapely's ``representative_point`` (GEOS PointOnSurface), always inside the
+    polygon, unlike a centroid. A commune drawn as several features (islands) is dissolved
+    first; a polygon standing for several units (code ``"30376;30377;30378"``) gives each of
+    them the same point.
+
+    Parameters
+    ----------
+    communes : GeoDataFrame
+        Commune polygons with ``code``, ``name``, ``district_code`` (optionally ``full_name``,
+        ``type``, ``district_name``).
+    districts : GeoDataFrame
+        The districts (``code``, ``name``), for ``district_name`` when the file has none.
+    source : str
+        Where the polygons came from, written in the ``source`` column.
+
+    Returns
+    -------
+    DataFrame
+        The columns of ``boundaries/angiang_commune_points.csv`` (:data:`POINT_COLUMNS`).
+    """
+    c = communes.to_crs(4326).dissolve(by="code", as_index=False, sort=True)
+    pt = c.representative_point()
+    shared = c["code"].str.contains(";")
+    names = dict(zip(districts["code"].astype(str), districts["name"].map(nfc), strict=True))
+    out = pd.DataFrame({
+        "code": c["code"].str.split(";"),
+        "name": c["name"],
+        "full_name": c["full_name"].map(nfc) if "full_name" in c else c["name"],
+        "type": c["type"] if "type" in c else "",
+        "district_code": c["district_code"],
+        "district_name": c["district_name"].map(nfc) if "district_name" in c
+        else c["district_code"].map(names).fillna(""),
+        "lon": pt.x.round(6).astype(str), "lat": pt.y.round(6).astype(str),
+        "method": shared.map({False: "representative point of the imported commune polygon",
+                              True: "representative point of the imported commune polygon "
+                                    "shared by several units"}),
+        "source": source,
+    })
+    out = out.explode("code")
+    out["code"] = out["code"].str.strip()
+    return out[POINT_COLUMNS].sort_values("code").reset_index(drop=True)

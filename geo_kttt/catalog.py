@@ -13,12 +13,16 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .errors import AtlasError
+
 STATUSES = {
     "planned": {"vi": "Dự kiến", "en": "Planned"},
     "under_construction": {"vi": "Đang xây dựng", "en": "Under construction"},
     "operating": {"vi": "Đang hoạt động", "en": "Operating"},
     "pilot": {"vi": "Thí điểm", "en": "Pilot"},
     "closed": {"vi": "Đã đóng", "en": "Closed"},
+    # No recent source confirms the status (e.g. a plant last reported as being built in 2020).
+    "unverified": {"vi": "Chưa rõ tình trạng", "en": "Status unverified"},
 }
 
 PRECISIONS = {
@@ -64,7 +68,7 @@ COLUMNS = list(FIELDS)
 SOURCE_SEP = " | "
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-# Names a layer id may not take: the atlas's own tables (store.TABLES), the tables of a
+# Names a layer id may not take: the atlas's own tables (store.base.TABLES), the tables of a
 # GeoPackage and of PostGIS, and the OGC API's districts collection.
 RESERVED_IDS = ("districts", "communes", "commune_points", "new_communes", "crosswalk", "indicators",
                 "errata", "catalog", "metadata", "changes", "context", "layer_styles",
@@ -73,7 +77,7 @@ RESERVED_IDS = ("districts", "communes", "commune_points", "new_communes", "cros
 RESERVED_PREFIXES = ("gpkg_", "rtree_", "sqlite_", "pg_", "ogr_")
 
 
-class CatalogError(ValueError):
+class CatalogError(AtlasError, ValueError):
     """A layer definition that cannot be used; the message names file and key."""
 
 

@@ -2,7 +2,7 @@
 
 pyogrio rather than Fiona: it reads and writes whole columns at once (several times
 faster for GeoPackage builds and exports) and exposes GDAL's layer metadata and
-dataset creation options directly. Fiona stays installed for users' scripts.
+dataset creation options directly. Fiona is not a dependency.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .catalog import COLUMNS
+from .errors import AtlasError
 from .text import nfc
 
 DRIVERS = {
@@ -32,6 +32,8 @@ DRIVERS = {
     ".fgb": "FlatGeobuf",
 }
 ENGINE = "pyogrio"
+# GeoPackage 1.2, not GDAL's default 1.4: Debian's GDAL 3.6 and QGIS LTR open 1.4 with a warning.
+GPKG_OPTIONS = {"VERSION": "1.2"}
 
 
 def driver_for(path: Path) -> str:
@@ -53,7 +55,7 @@ def list_layers(path: Path) -> list[str]:
 
 
 def write_vector(gdf: gpd.GeoDataFrame, path: Path, layer=None, **kw) -> None:
-    """Write one layer; Shapefiles get UTF-8 and a .cpg; GeoJSON follows RFC 7946."""
+    """Write one layer; Shapefiles get UTF-8 and a .cpg; GeoJSON follows RFC 7946; GeoPackage 1.2."""
     path = Path(path)
     driver = driver_for(path)
     if driver == "ESRI Shapefile":
@@ -61,6 +63,8 @@ def write_vector(gdf: gpd.GeoDataFrame, path: Path, layer=None, **kw) -> None:
     if driver == "GeoJSON":
         kw.setdefault("RFC7946", "YES")
         gdf = gdf.to_crs(4326)
+    if driver == "GPKG":
+        kw = GPKG_OPTIONS | kw
     path.parent.mkdir(parents=True, exist_ok=True)
     gdf.to_file(path, layer=layer, driver=driver, engine=ENGINE, **kw)
 
@@ -164,11 +168,13 @@ def read_table(path: Path) -> pd.DataFrame:
     return pd.DataFrame(rows[1:], columns=header, dtype=str).map(nfc)
 
 
-class TableError(ValueError):
+class TableError(AtlasError, ValueError):
     """A CSV file that cannot be read as a table: which file, row and field, and what to do.
 
     ``row`` is the data row (the header is row 0; a spreadsheet shows it as row + 1).
     """
+
+    exit_code = 1  # like ValidationFailed: a file to fix
 
     def __init__(self, file, row: int | None, field: str, what: str, fix: str, line: int | None = None):
         self.file, self.row, self.field, self.what, self.fix = str(file), row, field, what, fix
@@ -221,9 +227,10 @@ def read_layer_file(path: Path) -> pd.DataFrame:
     return read_table(path)
 
 
-def write_layer_file(df: pd.DataFrame, path: Path) -> None:
-    """Write a layer file deterministically: schema column order, sorted by id, LF endings."""
-    out = df.reindex(columns=COLUMNS).fillna("").astype(str).sort_values("id")
+def write_layer_file(df: pd.DataFrame, path: Path, columns: list[str]) -> None:
+    """Write a layer file deterministically: ``columns`` (the schema's, ``catalog.COLUMNS``)
+    in order, sorted by id, LF endings."""
+    out = df.reindex(columns=columns).fillna("").astype(str).sort_values("id")
     with atomic_path(path) as tmp:
         out.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n",
                    quoting=csv.QUOTE_MINIMAL)

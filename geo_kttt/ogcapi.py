@@ -15,6 +15,8 @@ from urllib.parse import quote, urlencode
 
 import shapely
 
+from .errors import AtlasError
+
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -33,12 +35,13 @@ DISTRICTS = {"title": {"vi": "Huyện, thị xã, thành phố (trước 2025)",
                  "en": "Boundaries of An Giang's 11 district-level units before the 2025 reform."}}
 
 
-class ApiError(Exception):
+class ApiError(AtlasError):
     """A client error: HTTP ``status``, OGC exception ``code`` and a readable ``description``."""
 
     def __init__(self, status: int, code: str, description: str):
         super().__init__(description)
         self.status, self.code, self.description = status, code, description
+        self.http_status = status
 
     def body(self) -> dict:
         return {"code": self.code, "description": self.description}

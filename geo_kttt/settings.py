@@ -9,7 +9,8 @@ import os
 from pathlib import Path
 
 SETTINGS = {
-    "DATA_DIR": (None, "Folder with boundaries/ and research/ reference data (see README, Data)."),
+    "DATA_DIR": (None, "Folder whose boundaries/ and research/ files replace the bundled reference "
+                       "data (geo_kttt/reference/), file by file; none: the bundled data only."),
     "LAYERS_DIR": ("layers", "Folder with the layer definitions (*.toml) and data (*.csv)."),
     "ATLAS": ("build/atlas.gpkg", "The built atlas GeoPackage that every output reads."),
     "DATABASE_URL": (None, "postgresql://… URL; when set, the atlas is read from PostGIS instead."),

@@ -52,5 +52,5 @@ def script_json(obj) -> str:
     ``\\u007b`` where it would open a Jinja tag: folium/branca compile a map's script parts
     as templates, so data such as ``{{7*7}}`` must never reach them as template syntax.
     """
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(obj, ensure_ascii=False)
     return _TEMPLATE_OPEN.sub(r"\\u007b", text.translate(_SCRIPT_ESCAPES))

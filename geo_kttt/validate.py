@@ -11,7 +11,8 @@ import pandas as pd
 
 from . import io
 from .admin import AdminUnits
-from .catalog import FIELDS, PRECISIONS, CatalogError, Layer, load_atlas_meta, load_catalog
+from .catalog import FIELDS, PRECISIONS, SOURCE_SEP, CatalogError, Layer, load_atlas_meta, load_catalog
+from .errors import AtlasError
 from .sites import METRIC_CRS, locate, to_bool, to_number, typed
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -48,8 +49,11 @@ class Problem:
         return asdict(self)
 
 
-class ValidationFailed(ValueError):
+class ValidationFailed(AtlasError, ValueError):
     """Raised by the build when any error remains."""
+
+    exit_code = 1
+    note = "The previous atlas was left unchanged."
 
     def __init__(self, problems):
         self.problems = problems
@@ -107,6 +111,24 @@ def _check_values(layer: Layer, df: pd.DataFrame, add) -> None:
             add("error", i, sid, "lon/lat", "only one of lon and lat is given", "give both or neither")
         if not r.get("sources", "").strip(" |"):
             add("error", i, sid, "sources", "no source", "cite a URL or document reference")
+
+
+# Lists of administrative codes (dvhcvn's dvhcvn.json, the GSO list): they confirm a commune
+# code, never a site, so they belong in notes, not in sources.
+CODE_LIST_RE = re.compile(r"dvhcvn|danhmuchanhchinh\.gso\.gov\.vn|\bGSO\b[^|]*\b(?:code|codes|list)\b"
+                          r"|danh mục (?:các )?đơn vị hành chính", re.IGNORECASE)
+
+
+def _check_sources(df: pd.DataFrame, add) -> None:
+    """A ``sources`` entry that is only an administrative code list is refused."""
+    for i, r in enumerate(df.to_dict("records"), start=1):
+        for entry in str(r.get("sources", "")).split(SOURCE_SEP.strip()):
+            if CODE_LIST_RE.search(entry):
+                add("error", i, r.get("id", ""), "sources",
+                    f"'{entry.strip()}' is a list of administrative codes: it confirms a commune "
+                    "code, not the site",
+                    "put it in notes (e.g. 'Commune code checked against dvhcvn data/dvhcvn.json') "
+                    "and keep only sources about the site itself")
 
 
 def _check_codes(df: pd.DataFrame, admin: AdminUnits, add) -> None:
@@ -174,6 +196,7 @@ def validate_layer(layer: Layer, df: pd.DataFrame, admin: AdminUnits, file: str)
     if missing:
         return None, problems
     _check_values(layer, df, add)
+    _check_sources(df, add)
     _check_codes(df, admin, add)
     for sid, n in df.id.value_counts().items():
         if n > 1 and sid:

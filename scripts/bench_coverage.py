@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geo_kttt import settings  # noqa: E402
-from geo_kttt.coverage import nearest, radius_km  # noqa: E402
+from geo_kttt.coverage.analysis import nearest, radius_km  # noqa: E402
 from geo_kttt.sites import METRIC_CRS  # noqa: E402
 from geo_kttt.store import build, open_atlas  # noqa: E402
 

@@ -29,8 +29,8 @@ TASKS = {
                                       "lang='both')",
     "sheet: district A4 PDF (en)": "sheet.render_sheet(atlas, Selection(district='883'), out / 'd.pdf', "
                                    "lang='en')",
-    "pack: province": "export.investor_pack(atlas, Selection(), out / 'p.zip')",
-    "pack: district 890": "export.investor_pack(atlas, Selection(district='890'), out / 'd.zip')",
+    "pack: province": "pack.investor_pack(atlas, Selection(), out / 'p.zip')",
+    "pack: district 890": "pack.investor_pack(atlas, Selection(district='890'), out / 'd.zip')",
     "data: all six formats, province": "[downloads.write_data(atlas, Selection(), f, out / ('x.' + f)) "
                                        "for f in downloads.FORMATS]",
 }
@@ -38,8 +38,8 @@ CHILD = """
 import json, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
-from geo_kttt import downloads, export, sheet
-from geo_kttt.export import Selection
+from geo_kttt.export import downloads, pack, sheet
+from geo_kttt.export.selection import Selection
 from geo_kttt.store import open_atlas
 atlas = open_atlas(sys.argv[1]); atlas.sites(); atlas.districts(); atlas.table("context")
 out = Path(sys.argv[2])

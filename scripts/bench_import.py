@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geo_kttt.admin import load_admin  # noqa: E402
-from geo_kttt.crs import to_wgs84  # noqa: E402
-from geo_kttt.importer import run_import  # noqa: E402
+from geo_kttt.imports.crs import to_wgs84  # noqa: E402
+from geo_kttt.imports.merge import run_import  # noqa: E402
 
 HEADER = ["id", "name_vi", "name_en", "kind", "district_code", "commune_code", "status",
           "location_precision", "verified", "in_report", "sources", "notes"]

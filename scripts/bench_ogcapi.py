@@ -39,7 +39,8 @@ import pyogrio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from geo_kttt.admin import load_admin  # noqa: E402
-from geo_kttt.store import SITE_COLUMNS, build, open_atlas  # noqa: E402
+from geo_kttt.store import build, open_atlas  # noqa: E402
+from geo_kttt.store.base import SITE_COLUMNS  # noqa: E402
 
 LAYER = "bench_synthetic"
 OURS = """

@@ -30,9 +30,11 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo_kttt import assets, settings  # noqa: E402
+from geo_kttt import settings  # noqa: E402
 from geo_kttt.admin import load_admin  # noqa: E402
-from geo_kttt.store import SITE_COLUMNS, TABLES, build, open_atlas  # noqa: E402
+from geo_kttt.maps import assets  # noqa: E402
+from geo_kttt.store import build, open_atlas  # noqa: E402
+from geo_kttt.store.base import SITE_COLUMNS, TABLES  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
@@ -159,7 +161,7 @@ def main() -> int:
         baseline = None
         if not args.no_baseline:
             with app.app_context():
-                from geo_kttt.server import get_atlas
+                from geo_kttt.server.common import get_atlas
 
                 held["html"], build_s = baseline_html(get_atlas(), base + "/")
             baseline = (len(held["html"].encode()), build_s * 1000)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from geo_kttt.admin import load_admin
+from geo_kttt.admin import BUNDLED, load_admin
 from geo_kttt.store import build, open_atlas
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,20 +18,34 @@ ARTIFACTS = ROOT / "test-artifacts"  # screenshots for people to look at (git-ig
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
+NO_COMMUNE_POLYGONS = (
+    "needs commune polygons, which are never bundled: the development-only "
+    "boundaries/angiang_communes_c2008_dev_only.geojson (or an imported communes_official.gpkg) in "
+    "GEO_KTTT_DATA_DIR; `source scripts/env.sh` points it at ../shared/data when that exists")
 pytest_plugins = ["ogc_fixtures"]  # both backends (GeoPackage, PostGIS) for the API and store tests
 
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    d = Path(os.environ.get("GEO_KTTT_DATA_DIR") or ROOT.parent / "shared" / "data")
-    if not (d / "boundaries").is_dir():
-        pytest.fail(f"reference data not found at {d}; set GEO_KTTT_DATA_DIR")
-    return d
+    """GEO_KTTT_DATA_DIR when set (scripts/env.sh sets it to ../shared/data when that exists), else
+    the reference data bundled in the package: every file of a data folder overrides its bundled copy."""
+    d = os.environ.get("GEO_KTTT_DATA_DIR")
+    if d and not (Path(d) / "boundaries").is_dir():
+        pytest.fail(f"GEO_KTTT_DATA_DIR={d} has no boundaries/ folder")
+    return Path(d) if d else BUNDLED
 
 
 @pytest.fixture(scope="session")
 def admin(data_dir):
     return load_admin(data_dir)
+
+
+@pytest.fixture(scope="session")
+def commune_polygons(admin):
+    """The commune polygons; tests that need them skip when the data folder has none."""
+    if admin.communes is None:
+        pytest.skip(NO_COMMUNE_POLYGONS)
+    return admin.communes
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,7 @@ def pg_url() -> str:
 @pytest.fixture(scope="session")
 def pg_atlas_url(pg_url, admin) -> str:
     """The atlas built into the test database once per session."""
-    from geo_kttt.pgstore import build_postgis
+    from geo_kttt.store.postgis import build_postgis
 
     build_postgis(LAYERS, admin, pg_url)
     return pg_url

@@ -5,7 +5,7 @@ import pytest
 from conftest import LAYERS
 
 from geo_kttt import io
-from geo_kttt.catalog import load_catalog
+from geo_kttt.catalog import COLUMNS, load_catalog
 from geo_kttt.validate import validate_all, validate_layer
 
 
@@ -61,6 +61,23 @@ def test_each_rule_names_row_field_and_fix(solar, admin, change, field, text):
     assert "solar_plants.csv, row 1" in str(errors[0])
 
 
+@pytest.mark.parametrize("sources", [
+    "https://github.com/daohoangson/dvhcvn/blob/master/data/dvhcvn.json | https://example.org/a",
+    "https://example.org/a | dvhcvn data/dvhcvn.json",
+    "GSO code list 2025-03-01",
+    "https://danhmuchanhchinh.gso.gov.vn/",
+])
+def test_code_list_is_not_a_source(solar, admin, sources):
+    errors = [p for p in problems(solar, admin, record(sources=sources)) if p.field == "sources"]
+    assert len(errors) == 1 and errors[0].severity == "error" and errors[0].row == 1
+    assert "administrative codes" in errors[0].message and "notes" in errors[0].fix
+
+
+def test_code_look_up_in_notes_passes(solar, admin):
+    note = "Commune code checked against dvhcvn data/dvhcvn.json"
+    assert problems(solar, admin, record(notes=note)) == []
+
+
 def test_duplicate_ids(solar, admin):
     found = problems(solar, admin, record(), record())
     assert any(p.field == "id" and "used 2 times" in p.message for p in found)
@@ -99,7 +116,7 @@ def test_missing_data_file_and_cross_layer_duplicate(tmp_path, admin):
     shutil.copytree(LAYERS, layers)
     df = io.read_layer_file(layers / "rice_models.csv")
     df.loc[0, "id"] = "solar-sao-mai"
-    io.write_layer_file(df, layers / "rice_models.csv")
+    io.write_layer_file(df, layers / "rice_models.csv", COLUMNS)
     (layers / "industrial_parks.csv").unlink()
     _, _, found = validate_all(layers, admin)
     assert any(p.field == "file" and "industrial_parks.csv" in p.file for p in found)

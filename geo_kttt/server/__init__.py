@@ -1,27 +1,46 @@
-"""The Flask adapter: ``create_app(config)``; thin over the core, reads only the built atlas."""
+"""The Flask adapter: ``create_app(test_config)``; thin over the core, reads only the built atlas.
+
+Every blueprint module is imported here by name and registered by :func:`create_app`, as in
+Flask's tutorial (flaskr); the top bar's links are the static :data:`NAV`. The blueprints
+share :mod:`.common`: the app's atlas and the one shape of error responses.
+
+May import: anything in the package but ``cli``; only ``cli/serve.py`` imports it. Flask is
+imported here, in ``server/``, and nowhere else.
+"""
 
 from __future__ import annotations
 
-import importlib
 import secrets
-import signal
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, jsonify, render_template, request, url_for
+from flask import Flask, abort, g, request, url_for
 
 from .. import settings
+from ..errors import AtlasError
 from ..i18n import LANGS, register
 from ..i18n import t as translate
-from . import atlas_state, hardening, heavy
-from .atlas_state import holder_for
+from ..store import AtlasMissing
+from ..web import STATIC, TEMPLATES
+from . import atlas_state, coverage, districts, exports, hardening, heavy, imports, ogcapi, pages, report
+from .common import error_response, get_atlas
 
-# Blueprint modules of this package, registered when present: each defines ``bp``.
-BLUEPRINTS = ("pages", "districts", "exports", "coverage", "ogcapi", "imports", "report")
+BLUEPRINTS = (pages, districts, exports, coverage, ogcapi, imports, report)
+
+# The top bar: (endpoint, i18n key, the blueprint all of whose pages mark the link active).
+NAV = (
+    ("pages.index", "nav_map", None),
+    ("districts.province", "nav_districts", "districts"),
+    ("pages.new_communes", "nav_new_communes", None),
+    ("coverage.page", "nav_coverage", None),
+    ("ogcapi.landing", "ogc.nav", None),
+    ("imports.changes", "nav_changes", None),
+    ("report.page", "nav_report", None),
+)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app. ``test_config`` overrides settings (ATLAS, TILE_URL, LANG, …)."""
-    app = Flask(__name__, template_folder="../../web/templates", static_folder="../../web/static")
+    app = Flask(__name__, template_folder=TEMPLATES, static_folder=STATIC)
     app.config.update(
         ATLAS=settings.get("DATABASE_URL") or settings.get("ATLAS"),
         TILE_URL=settings.get("TILE_URL"),
@@ -29,14 +48,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         LANG=settings.get("LANG"),
     )
     app.config.update(test_config or {})
-    for name in BLUEPRINTS:
-        try:
-            mod = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"{__name__}.{name}":
-                raise
-            continue
-        app.register_blueprint(mod.bp)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint.bp)
 
     @app.before_request
     def _request_state():
@@ -70,7 +83,7 @@ def _tile_source(tile_url: str | None) -> str:
 
 
 def _install_web(app: Flask) -> None:
-    """Jinja globals (t, lang_url, lurl, atlas_meta), the CSP header and the 400/404 pages."""
+    """Jinja globals (t, lang_url, lurl, nav, atlas_meta), the CSP header and the error handlers."""
     app.jinja_env.globals["t"] = lambda key: translate(key, g.get("lang", app.config["LANG"]))
 
     def lang_url(lang: str) -> str:
@@ -83,8 +96,7 @@ def _install_web(app: Flask) -> None:
             values.setdefault("lang", g.lang)
         return url_for(endpoint, **values)
 
-    app.jinja_env.globals.update(lang_url=lang_url, lurl=lurl,
-                                 has_endpoint=lambda e: e in app.view_functions)
+    app.jinja_env.globals.update(lang_url=lang_url, lurl=lurl, nav=NAV)
 
     @app.context_processor
     def _atlas_meta():
@@ -107,63 +119,15 @@ def _install_web(app: Flask) -> None:
         return resp
 
     def _error(e):
-        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-            return jsonify({"status": e.code, "error": e.name, "message": e.description}), e.code
-        if "lang" not in g:
-            g.lang = app.config["LANG"]
-        return render_template("error.html", code=e.code, message=e.description), e.code
+        return error_response(e.code, e.description)
+
+    def _atlas_error(e: AtlasError):
+        """The one handler of the atlas's own errors: their status, their message; an atlas
+        that is missing or cannot be read is a 503 with Retry-After, its reason in the log."""
+        if isinstance(e, AtlasMissing):
+            return hardening.atlas_unavailable(e)
+        return error_response(e.http_status, str(e), e.code)
 
     app.register_error_handler(400, _error)
     app.register_error_handler(404, _error)
-
-
-# Top-bar links added by blueprints: (endpoint, i18n key), shown when the endpoint exists.
-NAV_EXTRA: list[tuple[str, str]] = []
-
-
-def nav_link(endpoint: str, key: str) -> None:
-    """Add a top-bar link to ``endpoint`` labelled ``t(key)`` (once)."""
-    if (endpoint, key) not in NAV_EXTRA:
-        NAV_EXTRA.append((endpoint, key))
-
-
-def get_atlas():
-    """The atlas this request reads: the newest build when the request started, for all of it."""
-    if "geo_kttt_atlas" not in g:
-        g.geo_kttt_atlas = holder_for(current_app.config["ATLAS"]).current()
-    return g.geo_kttt_atlas
-
-
-def cmd_serve(args) -> int:
-    """Serve the atlas with waitress (a production WSGI server)."""
-    import waitress
-
-    atlas = args.database or args.atlas
-    app = create_app({"ATLAS": str(atlas)} if atlas else None)
-    host, port = args.host or settings.get("HOST"), int(args.port or settings.get("PORT"))
-    app.config.update(HOST=host, PORT=str(port))  # where absolute links start without PUBLIC_URL
-    with app.app_context():
-        get_atlas()  # open and read it: nothing built, or a damaged atlas, stops here with the reason
-    signal.signal(signal.SIGTERM, _stop)  # like Ctrl+C: waitress closes, the export pool shuts down
-    print(f"Serving the atlas on http://{host}:{port}/ (Ctrl+C to stop)")
-    for note in hardening.serve_notes(app, int(args.threads)):
-        print(note)
-    try:
-        waitress.serve(app, host=host, port=port, threads=int(args.threads),
-                       **hardening.waitress_options(app))
-    finally:
-        heavy.shutdown_all()
-    return 0
-
-
-def _stop(_signum, _frame):
-    raise SystemExit(0)
-
-
-def register_cli(subparsers) -> None:
-    """Add `geo-kttt serve` to the command line."""
-    p = subparsers.add_parser("serve", help="serve the web atlas (waitress)")
-    p.add_argument("--host", help="address to listen on (GEO_KTTT_HOST, default 127.0.0.1)")
-    p.add_argument("--port", help="port (GEO_KTTT_PORT, default 8050)")
-    p.add_argument("--threads", default=8, help="worker threads (default 8)")
-    p.set_defaults(func=cmd_serve)
+    app.register_error_handler(AtlasError, _atlas_error)

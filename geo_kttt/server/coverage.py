@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 
-from .. import assets
 from ..catalog import PRECISIONS, STATUSES
-from ..coverage import DEFAULT_RADII_KM, AtlasFrames, compute, default_statuses, radius_km
-from ..coverage_checks import data_checks, district_layer_states, layer_completeness
-from ..coverage_map import coverage_map
-from ..coverage_report import HEADERS, rows, summary_lines, to_csv, to_xlsx
-from ..coverage_units import LEVELS
+from ..coverage.analysis import DEFAULT_RADII_KM, AtlasFrames, compute, default_statuses, radius_km
+from ..coverage.checks import data_checks, district_layer_states, layer_completeness
+from ..coverage.map import coverage_map
+from ..coverage.report import HEADERS, rows, summary_lines, to_csv, to_xlsx
+from ..coverage.units import LEVELS
 from ..i18n import register, t
+from ..maps import assets
 from ..text import slug
-from . import get_atlas, nav_link
+from .common import get_atlas
 
 bp = Blueprint("coverage", __name__)
-nav_link("coverage.page", "nav_coverage")
 
 register({
     "nav_coverage": {"vi": "Độ bao phủ", "en": "Coverage"},
@@ -111,7 +110,7 @@ def page():
     completeness = layer_completeness(frames)
     query = _query(layer, by, statuses, radius)
     return render_template(
-        "coverage.html", map=assets.components(m), cov=cov, table=rows(cov, g.lang),
+        "coverage/page.html", map=assets.components(m), cov=cov, table=rows(cov, g.lang),
         unserved_codes=set(cov.unserved()),
         headers={k: v[0 if g.lang == "vi" else 1] for k, v in HEADERS.items()},
         summary=summary_lines(cov, g.lang), layers=[(k, v.title[g.lang]) for k, v in atlas.catalog.items()],

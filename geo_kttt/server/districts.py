@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, render_template, url_for
 
-from .. import assets
 from ..catalog import STATUSES
 from ..i18n import register
-from ..mapdata import Filters, all_sites, filter_sites
-from ..maps import IMPRECISE, build_map
-from ..newcommunes import PROVINCE_CODE, split_old_codes
+from ..maps import assets
+from ..maps.build import IMPRECISE, build_map
+from ..maps.data import Filters, all_sites, filter_sites
+from ..maps.newcommunes import PROVINCE_CODE, split_old_codes
 from ..summary import district_summary, reconcile
-from . import get_atlas
+from .common import get_atlas
 from .pages import _site_url, map_parts
 
 bp = Blueprint("districts", __name__)
@@ -80,7 +80,7 @@ def province():
     rows, total = province_rows(atlas)
     units = _units(atlas)
     layers = [(lid, layer.title[g.lang], layer.color) for lid, layer in atlas.catalog.items()]
-    return render_template("province.html", rows=rows, total=total, layers=layers, units=units,
+    return render_template("districts/province.html", rows=rows, total=total, layers=layers, units=units,
                            reported=reconcile(atlas))
 
 
@@ -116,7 +116,7 @@ def district(code):
     layers = [{"id": lid, "title": layer.title[g.lang], "color": layer.color, "units": layer.units,
                **summary["layers"][lid], "width": f"{100 * summary['layers'][lid]['count'] / top:.0f}%"}
               for lid, layer in atlas.catalog.items()]
-    return render_template("district.html", d=info, summary=summary, layers=layers, sites=sites,
+    return render_template("districts/district.html", d=info, summary=summary, layers=layers, sites=sites,
                            catalog=atlas.catalog, statuses=STATUSES, map=parts,
                            new_communes=atlas.memo(f"district_new_communes:{code}",
                                                    lambda: _new_communes(atlas, code)))

@@ -13,10 +13,12 @@ from pathlib import Path
 
 from flask import Blueprint, abort, g, render_template, request, send_file
 
-from ..downloads import FORMATS
-from ..export import ExportError, describe, file_stem, selection_from_query
+from ..export.downloads import FORMATS, write_data
+from ..export.pack import investor_pack, standalone_html
+from ..export.selection import describe, file_stem, selection_from_query
+from ..export.sheet import render_sheet
 from ..i18n import register, t
-from . import get_atlas
+from .common import get_atlas
 
 bp = Blueprint("exports", __name__, url_prefix="/export")
 
@@ -47,17 +49,14 @@ FILTER_KEYS = ("layers", "district", "bbox", "status", "verified")
 
 @bp.app_context_processor
 def _template_helpers():
-    """``export_t`` and the panel's data for templates that include export_panel.html."""
+    """``export_t`` and the panel's data for templates that include exports/_panel.html."""
     return {"export_t": lambda key: t(key, g.get("lang", "vi")), "export_filter_keys": FILTER_KEYS,
             "export_data_labels": DATA_LABELS}
 
 
 def _selection():
     atlas = get_atlas()
-    try:
-        return atlas, selection_from_query(request.args, atlas)
-    except ExportError as e:
-        abort(400, str(e))
+    return atlas, selection_from_query(request.args, atlas)
 
 
 def _choice(name: str, allowed, default: str) -> str:
@@ -71,10 +70,7 @@ def _send(make, name: str, mimetype: str):
     """Run ``make(path)`` in a scratch folder and send the file's bytes."""
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / name
-        try:
-            make(path)
-        except ExportError as e:
-            abort(400, str(e))
+        make(path)  # an ExportError becomes a 400 page in the app's error handler
         data = path.read_bytes()
     resp = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
     resp.headers["Content-Type"] = mimetype  # as given: Flask would add a second charset
@@ -87,15 +83,13 @@ def _send(make, name: str, mimetype: str):
 def panel():
     """A page with just the export panel (the map and district pages include the partial)."""
     atlas, sel = _selection()
-    return render_template("export.html", export_query=sel.query(), export_no_map=True,
+    return render_template("exports/panel.html", export_query=sel.query(), export_no_map=True,
                            export_filters=describe(atlas, sel, g.lang))
 
 
 @bp.get("/sheet.<fmt>")
 def sheet(fmt):
     """The map sheet as PDF or PNG."""
-    from ..sheet import render_sheet
-
     if fmt not in SHEET_FORMATS:
         abort(404)
     atlas, sel = _selection()
@@ -110,8 +104,6 @@ def sheet(fmt):
 @bp.get("/data.<fmt>")
 def data(fmt):
     """The selection as a data file."""
-    from ..downloads import write_data
-
     if fmt not in FORMATS:
         abort(404)
     atlas, sel = _selection()
@@ -122,8 +114,6 @@ def data(fmt):
 @bp.get("/map.html")
 def html_map():
     """The standalone HTML map (all assets inlined)."""
-    from ..export import standalone_html
-
     atlas, sel = _selection()
     return _send(lambda p: standalone_html(atlas, sel, p, g.lang), f"{file_stem(atlas, sel)}-map.html",
                  "text/html; charset=utf-8")
@@ -132,8 +122,6 @@ def html_map():
 @bp.get("/pack.zip")
 def pack():
     """The investor pack for the district or the province."""
-    from ..export import investor_pack
-
     atlas, sel = _selection()
     return _send(lambda p: investor_pack(atlas, sel, p), f"{file_stem(atlas, sel)}-pack.zip",
                  "application/zip")

@@ -17,28 +17,30 @@ when it may not (413, 400/404 for control characters, 503 when the atlas cannot 
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from urllib.parse import urlencode
 
-from flask import Flask, Response, abort, current_app, g, jsonify, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
-from werkzeug.http import HTTP_STATUS_CODES
+from flask import Flask, abort, current_app, g, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import settings
 from ..i18n import register, t
-from ..store import AtlasMissing
+from ..store import AtlasMissing, AtlasUnreadable
+from .common import error_response
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # C0 controls and DEL: never part of a page's address
-OGC_PREFIX = "/ogcapi"
 RETRY_AFTER_S = 30  # what a 503 for an unreadable atlas suggests
 CONFIG = ("MAX_UPLOAD_MB", "PUBLIC_URL", "TRUSTED_PROXIES", "HOST", "PORT")
 
 register({
     "too_large": {"vi": "Dữ liệu gửi lên quá lớn", "en": "Request too large"},
     "unavailable": {"vi": "Tạm thời không phục vụ được", "en": "Temporarily unavailable"},
+    "atlas_missing": {
+        "vi": "Chưa có dữ liệu bản đồ: người quản trị cần xây dựng nó bằng `geo-kttt build`. "
+              "Vui lòng thử lại sau.",
+        "en": "No atlas has been built yet: the operator builds it with `geo-kttt build`. "
+              "Please try again later."},
     "atlas_unreadable": {
         "vi": "Hiện không đọc được dữ liệu bản đồ (đang được xây dựng lại hoặc bị hỏng). "
               "Vui lòng thử lại sau ít phút.",
@@ -62,9 +64,9 @@ def install(app: Flask) -> None:
                                 x_port=proxies, x_prefix=proxies)
     app.before_request(_guard)
     app.jinja_env.globals["query_url"] = query_url
-    app.register_error_handler(413, lambda e: error_reply(413, e.description, t("too_large", _lang())))
-    app.register_error_handler(AtlasMissing, _atlas_unreadable)
-    app.register_error_handler(sqlite3.DatabaseError, _atlas_unreadable)
+    app.register_error_handler(413, lambda e: error_response(413, e.description, None,
+                                                             t("too_large", _lang())))
+    app.register_error_handler(sqlite3.DatabaseError, atlas_unavailable)  # not an AtlasError
 
 
 def waitress_options(app: Flask) -> dict:
@@ -141,32 +143,15 @@ def public_base_of(cfg) -> str:
     return f"http://{host}" + ("" if port == "80" else f":{port}")
 
 
-def error_reply(status: int, message: str, title: str | None = None, headers: dict | None = None):
-    """An error as OGC JSON under /ogcapi, JSON under /api/ (or when asked for), else a page."""
-    name = HTTP_STATUS_CODES.get(status, "Error")
-    if request.path == OGC_PREFIX or request.path.startswith(OGC_PREFIX + "/"):
-        body = json.dumps({"code": name.replace(" ", ""), "description": message}, ensure_ascii=False)
-        resp = Response(body, status=status, mimetype="application/json")
-    elif request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-        resp = jsonify({"status": status, "error": name, "message": message})
-        resp.status_code = status
-    else:
-        if "lang" not in g:
-            g.lang = _lang()
-        resp = Response(render_template("error.html", code=status, message=message, title=title),
-                        status=status, mimetype="text/html")
-    resp.headers.update(headers or {})
-    return resp
+def atlas_unavailable(e: Exception):
+    """503 with Retry-After: the atlas is missing, damaged or being replaced (the reason in the log).
 
-
-def _atlas_unreadable(e: Exception):
-    """503 with Retry-After: the atlas is missing, damaged or being replaced (the reason in the log)."""
+    The app's one handler of :class:`~geo_kttt.errors.AtlasError` sends AtlasMissing (and its
+    AtlasUnreadable) here; SQLite errors while reading come here directly.
+    """
     current_app.logger.error("atlas unavailable: %s", e)
     lang = _lang()
-    return error_reply(503, t("atlas_unreadable", lang), t("unavailable", lang),
-                       {"Retry-After": str(RETRY_AFTER_S), "Cache-Control": "no-store"})
-
-
-def http_error_reply(e: HTTPException):
-    """A werkzeug HTTP error in the shape of :func:`error_reply`."""
-    return error_reply(e.code, e.description)
+    never_built = isinstance(e, AtlasMissing) and not isinstance(e, AtlasUnreadable)
+    return error_response(503, t("atlas_missing" if never_built else "atlas_unreadable", lang), None,
+                          t("unavailable", lang),
+                          {"Retry-After": str(RETRY_AFTER_S), "Cache-Control": "no-store"})

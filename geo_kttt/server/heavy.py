@@ -32,8 +32,9 @@ from concurrent.futures.process import BrokenProcessPool
 from flask import Flask, Response, current_app, g, request
 
 from .. import settings
+from ..errors import AtlasError
 from ..i18n import register, t
-from .hardening import error_reply
+from .common import error_response
 
 HEAVY_ENDPOINTS = frozenset({"exports.pack", "exports.sheet", "exports.html_map", "exports.data"})
 WAIT_S = 600  # longest a request waits for its export
@@ -50,8 +51,11 @@ register({
 })
 
 
-class Busy(Exception):
-    """More heavy requests wait than the queue allows."""
+class Busy(AtlasError):
+    """More heavy requests wait than the queue allows (answered where it is raised: 503 with
+    its ``retry_after``)."""
+
+    http_status = 503
 
     def __init__(self, retry_after: int):
         super().__init__(f"busy; retry after {retry_after} s")
@@ -80,11 +84,13 @@ def _heavy(get_atlas):
     try:
         status, headers, body = pool_for(current_app).answer(key, request.full_path, accept)
     except Busy as e:
-        return error_reply(503, t("heavy_busy", g.lang).format(s=e.retry_after), t("unavailable", g.lang),
-                           {"Retry-After": str(e.retry_after), "Cache-Control": "no-store"})
+        return error_response(503, t("heavy_busy", g.lang).format(s=e.retry_after), None,
+                              t("unavailable", g.lang),
+                              {"Retry-After": str(e.retry_after), "Cache-Control": "no-store"})
     except (BrokenProcessPool, TimeoutError, OSError) as e:
         current_app.logger.error("heavy export failed: %r", e)
-        return error_reply(503, t("heavy_failed", g.lang), t("unavailable", g.lang), {"Retry-After": "10"})
+        return error_response(503, t("heavy_failed", g.lang), None, t("unavailable", g.lang),
+                              {"Retry-After": "10"})
     return Response(body, status=status, headers=headers)
 
 

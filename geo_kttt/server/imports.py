@@ -12,10 +12,9 @@ from flask import Blueprint, abort, g, render_template, request
 
 from ..catalog import FIELDS
 from ..i18n import register, t
-from . import get_atlas, nav_link
+from .common import get_atlas
 
 bp = Blueprint("imports", __name__)
-nav_link("imports.changes", "nav_changes")
 DEFAULT_DAYS = 90
 ACTIONS = ("added", "changed", "removed")
 
@@ -71,6 +70,6 @@ def changes():
     col = 2 if lang == "vi" else 3
     labels = {f: spec[col] for f, spec in FIELDS.items()}
     counts = {a: len({(r["layer"], r["id"]) for r in rows or [] if r["action"] == a}) for a in ACTIONS}
-    return render_template("imports_changes.html", rows=rows, since=since.isoformat(), titles=titles,
+    return render_template("imports/changes.html", rows=rows, since=since.isoformat(), titles=titles,
                            labels=labels, counts=counts, t=lambda k, **kw: t(k, lang).format(**kw),
                            lang=lang)

@@ -14,11 +14,11 @@ from werkzeug.routing import PathConverter
 
 from .. import ogcapi as core
 from ..i18n import register, t
-from . import get_atlas, nav_link
+from .common import OGC_PREFIX, error_response, get_atlas
 from .hardening import public_base
 
-PREFIX = "/ogcapi"
-bp = Blueprint("ogcapi", __name__, url_prefix=PREFIX, template_folder="templates")
+PREFIX = OGC_PREFIX
+bp = Blueprint("ogcapi", __name__, url_prefix=PREFIX)
 FORMATS = {"json": "json", "html": "html"}
 
 
@@ -42,9 +42,6 @@ register({
     "ogc.geometry": {"vi": "Hình học", "en": "Geometry"},
     "ogc.nav": {"vi": "API dữ liệu", "en": "Data API"},
 })
-
-
-nav_link("ogcapi.landing", "ogc.nav")
 
 
 def _base() -> str:
@@ -71,15 +68,9 @@ def _reply(doc: dict, kind: str, json_type: str = core.JSON, heading: str | None
     return Response(orjson.dumps(doc), mimetype=json_type)
 
 
-@bp.errorhandler(core.ApiError)
-def _api_error(err: core.ApiError):
-    return Response(json.dumps(err.body(), ensure_ascii=False), status=err.status, mimetype=core.JSON)
-
-
 def _http_error(err: HTTPException):
     """Errors raised before the view (e.g. a bad ?lang=) also come back as JSON here."""
-    body = {"code": err.name.replace(" ", ""), "description": err.description}
-    return Response(json.dumps(body, ensure_ascii=False), status=err.code, mimetype=core.JSON)
+    return error_response(err.code, err.description)
 
 
 # by code too: the app's own 400/404 pages (HTML) would otherwise win over a class handler

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import (
     Blueprint,
     Response,
@@ -15,11 +17,11 @@ from flask import (
     url_for,
 )
 
-from .. import assets
 from ..catalog import STATUSES
 from ..i18n import register, t
-from ..mapdata import (
-    FilterError,
+from ..maps import assets
+from ..maps.build import IMPRECISE, build_map
+from ..maps.data import (
     Filters,
     all_sites,
     filter_sites,
@@ -28,10 +30,11 @@ from ..mapdata import (
     site_detail,
     sites_geojson,
 )
-from ..maps import IMPRECISE, build_map
-from ..search import search
+from ..maps.newcommunes import new_commune_view
+from ..maps.search import search
 from ..summary import capacity_totals
-from . import NAV_EXTRA, get_atlas
+from ..web import VENDOR
+from .common import get_atlas
 
 bp = Blueprint("pages", __name__)
 
@@ -88,16 +91,8 @@ register({
 })
 
 
-@bp.app_context_processor
-def _nav():
-    return {"nav_extra": NAV_EXTRA}
-
-
 def _filters(atlas) -> Filters:
-    try:
-        return parse_filters(request.args, atlas)
-    except FilterError as e:
-        abort(400, str(e))
+    return parse_filters(request.args, atlas)  # a FilterError answers 400 (the app's error handler)
 
 
 def _focus(atlas, value: str) -> dict | None:
@@ -176,7 +171,7 @@ def index():
                "count": counts.get(lid, 0)} for lid, layer in atlas.catalog.items()]
     districts = list(zip(atlas.districts().code, atlas.districts().full_name, strict=True))
     return render_template(
-        "map.html", map=parts, sites_url=sites_url, layers=layers, visible=visible, filters=filters,
+        "pages/map.html", map=parts, sites_url=sites_url, layers=layers, visible=visible, filters=filters,
         metric=metric,
         statuses=[(k, v[g.lang]) for k, v in STATUSES.items()], districts=districts,
         metrics=metric_options(atlas, g.lang), district_name=dict(districts).get(filters.district),
@@ -202,8 +197,6 @@ def api_site(layer, site_id):
 
 
 def _json(obj) -> str:
-    import json
-
     return json.dumps(obj, ensure_ascii=False, allow_nan=False)
 
 
@@ -226,26 +219,24 @@ def search_page():
     if len(q) > 200:
         abort(400, "q: at most 200 characters")
     results = search(get_atlas(), q, limit=100)
-    return render_template("search.html", q=q, results=results)
+    return render_template("pages/search.html", q=q, results=results)
 
 
 @bp.get("/vendor/<package>/<path:filename>")
 def vendor(package, filename):
-    """Pinned front-end packages from web/node_modules (Leaflet and its plugins)."""
+    """Pinned front-end packages, vendored in the package (Leaflet and its plugins)."""
     if package not in assets.VENDOR_PACKAGES:
         abort(404, f"no vendored package {package}")
-    return send_from_directory(assets.NODE_MODULES / package, filename, max_age=86400)
+    return send_from_directory(VENDOR / package, filename, max_age=86400)
 
 
 @bp.get("/new-communes")
 def new_communes():
     """The 2025 communes through the crosswalk, with a caveat where an old commune was split."""
-    from ..newcommunes import new_commune_view
-
     atlas = get_atlas()
     view = atlas.memo(f"new_commune_view:{g.lang}", lambda: new_commune_view(atlas, g.lang))  # read only
     parts = map_parts(atlas, ("new_communes", g.lang), lambda: assets.components(
         build_map(atlas, g.lang, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
                   sites_url=url_for("pages.api_sites"), site_url=_site_url(), units=view["geojson"])))
-    return render_template("new_communes.html", map=parts, view=view)
+    return render_template("pages/new_communes.html", map=parts, view=view)

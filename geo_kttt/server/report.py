@@ -7,10 +7,9 @@ from flask import Blueprint, g, render_template
 from ..catalog import PRECISIONS, STATUSES
 from ..i18n import register
 from ..summary import reconcile
-from . import get_atlas, nav_link
+from .common import get_atlas
 
 bp = Blueprint("report", __name__)
-nav_link("report.page", "nav_report")
 
 register({
     "nav_report": {"vi": "Đối chiếu báo cáo", "en": "Report check"},
@@ -48,6 +47,6 @@ def _labels():
 def page():
     """The report's figures, indicators and errata, side by side with the atlas."""
     atlas = get_atlas()
-    return render_template("report.html", rows=reconcile(atlas), catalog=atlas.catalog,
+    return render_template("report/page.html", rows=reconcile(atlas), catalog=atlas.catalog,
                            indicators=atlas.table("indicators").to_dict("records"),
                            errata=atlas.table("errata").to_dict("records"))

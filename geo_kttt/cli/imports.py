@@ -1,0 +1,81 @@
+"""`geo-kttt import FILE --layer ID`: officers' files into a layer, with a preview and a log."""
+
+from __future__ import annotations
+
+from ..admin import load_admin
+from ..imports.merge import CHANGES_FILE, Result, run_import
+from ..imports.source import MAX_MB
+from .common import paths
+
+MAX_SHOWN = 200
+
+
+def report(result: Result, dry_run: bool, out=print) -> None:
+    """Print problems, warnings and the plan (added / changed field by field / unchanged / removed)."""
+    src = result.source
+    out(f"{src.path}: {len(src.rows)} row(s), read as {src.encoding}")
+    for w in result.warnings:
+        out(f"WARNING: {w}")
+    for p in result.problems[:MAX_SHOWN]:
+        out(str(p))
+    if len(result.problems) > MAX_SHOWN:
+        out(f"… and {len(result.problems) - MAX_SHOWN} more error(s)")
+    plan = result.plan
+    if plan is None:
+        return
+    out(f"added: {len(plan.added)}")
+    for sid in plan.added:
+        out(f"  + {sid}")
+    out(f"changed: {len(plan.changed)}")
+    for sid, diff in plan.changed.items():
+        out(f"  ~ {sid}")
+        for f, old, new in diff:
+            out(f"      {f}: '{_short(old)}' -> '{_short(new)}'")
+    out(f"unchanged: {len(plan.unchanged)}")
+    out(f"removed: {len(plan.removed)}" + (f" (not in the file, kept: {len(plan.missing)})"
+                                           if plan.missing else ""))
+    for sid in plan.removed:
+        out(f"  - {sid}")
+
+
+def _short(text: str, width: int = 100) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def cmd_import(args) -> int:
+    layers = paths(args)[0]
+    result = run_import(args.file, args.layer, layers, load_admin(args.data_dir), crs=args.crs,
+                        dry_run=args.dry_run, skip_invalid=args.skip_invalid,
+                        reject_path=args.reject_file, remove_missing=args.remove_missing,
+                        max_mb=args.max_mb)
+    report(result, args.dry_run)
+    errors = len(result.problems)
+    if args.dry_run:
+        print(f"Dry run: nothing written ({errors} error(s)).")
+        return 1 if errors else 0
+    if result.reject_file:
+        print(f"{len(result.rejected)} row(s) rejected, saved to {result.reject_file}")
+    if errors and not result.reject_file:
+        print(f"Nothing written: {errors} error(s). Fix them and import again, "
+              "or use --skip-invalid to import the good rows.")
+        return 1
+    print(f"Wrote {layers / (args.layer + '.csv')} and logged the changes in {layers / CHANGES_FILE}."
+          if result.written else "No changes to write.")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``geo-kttt import FILE --layer ID [--crs] [--dry-run] [--skip-invalid]``."""
+    p = subparsers.add_parser("import", help="import site updates from an officer's file into a layer")
+    p.add_argument("file", help=".xlsx, .csv, .geojson, .kml, .kmz, .shp/.zip/folder or .gpkg")
+    p.add_argument("--layer", required=True, help="layer id, e.g. solar_plants")
+    p.add_argument("--crs", help="CRS of the coordinates when the file does not say, e.g. EPSG:9208")
+    p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    p.add_argument("--skip-invalid", action="store_true",
+                   help="write the good rows; save bad ones to a reject file (CSV, UTF-8 BOM)")
+    p.add_argument("--reject-file", help="where to save rejected rows (default: FILE.rejects.csv)")
+    p.add_argument("--remove-missing", action="store_true",
+                   help="remove layer records that are not in the file (default: keep them)")
+    p.add_argument("--max-mb", type=float, default=MAX_MB,
+                   help=f"largest file accepted, in MB (default {MAX_MB:g})")
+    p.set_defaults(func=cmd_import)

@@ -1,0 +1,293 @@
+"""Data downloads of a :class:`~geo_kttt.export.selection.Selection`: GeoPackage, GeoJSON,
+Shapefile (zip), KML, CSV and XLSX. Every file is written atomically.
+
+Vector files are written by :mod:`geo_kttt.io` (pyogrio/GDAL); KML gets its styles
+and per-layer folders added afterwards, because GDAL cannot write feature styles
+through pyogrio. Spreadsheet cells pass through :func:`geo_kttt.text.safe_cell`.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import tempfile
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .. import io
+from ..catalog import COLUMNS, FIELDS, PRECISIONS, STATUSES
+from ..text import safe_cell
+from .selection import IMPRECISE, ExportError, Selection, describe, scope_name, select_sites
+
+FORMATS = {  # format -> (file suffix, content type)
+    "gpkg": (".gpkg", "application/geopackage+sqlite3"),
+    "geojson": (".geojson", "application/geo+json"),
+    "shp": ("-shp.zip", "application/zip"),
+    "kml": (".kml", "application/vnd.google-earth.kml+xml"),
+    "csv": (".csv", "text/csv; charset=utf-8"),
+    "xlsx": (".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+OUT_COLUMNS = ["layer"] + COLUMNS + ["position_source"]
+EXTRA_FIELDS = {"layer": ("str", True, "Lớp dữ liệu", "Layer"),
+                "position_source": ("str", True, "Nguồn của điểm vẽ", "Where the drawn point comes from")}
+# Shapefile (dBase) field names are at most 10 characters.
+SHP_NAMES = {"district_code": "dist_code", "commune_code": "comm_code", "capacity_max": "cap_max",
+             "capacity_unit": "cap_unit", "location_precision": "loc_prec",
+             "position_source": "pos_source"}
+DBF_MAX_BYTES = 254
+KML_NS = "http://www.opengis.net/kml/2.2"
+
+
+def export_frame(atlas, sel: Selection) -> gpd.GeoDataFrame:
+    """The selected sites with the download columns, in catalog then id order."""
+    sites = select_sites(atlas, sel)
+    order = {lid: i for i, lid in enumerate(atlas.catalog)}
+    sites = sites.assign(_o=sites.layer.map(order)).sort_values(["_o", "id"]).drop(columns="_o")
+    sites["year"] = sites["year"].astype("Int64")
+    return gpd.GeoDataFrame(sites[OUT_COLUMNS + ["geometry"]].reset_index(drop=True), crs=4326)
+
+
+def write_data(atlas, sel: Selection, fmt: str, dest: Path) -> Path:
+    """Write the selection as ``fmt`` (a key of FORMATS) to ``dest``, atomically.
+
+    Parameters
+    ----------
+    atlas : Atlas
+    sel : Selection
+    fmt : str
+        gpkg, geojson, shp (a zip), kml, csv or xlsx.
+    dest : Path
+
+    Returns
+    -------
+    Path
+        ``dest``.
+    """
+    writers = {"gpkg": _gpkg, "geojson": _geojson, "shp": _shp_zip, "kml": _kml, "csv": _csv,
+               "xlsx": _xlsx}
+    if fmt not in writers:
+        raise ExportError(f"format '{fmt}': use one of {', '.join(FORMATS)}")
+    dest = Path(dest)
+    gdf = export_frame(atlas, sel)
+    with io.atomic_path(dest) as tmp:
+        writers[fmt](atlas, sel, gdf, tmp)
+    return dest
+
+
+def _by_layer(atlas, sel, gdf):
+    """(layer id, its rows) for every chosen layer, empty ones included."""
+    return [(lid, gdf[gdf.layer == lid]) for lid in sel.layer_ids(atlas.catalog)]
+
+
+def _gpkg(atlas, sel, gdf, path):
+    meta = atlas.metadata
+    dataset = {"TITLE": f"{meta['title_vi']} / {meta['title_en']}", "DATA_DATE": meta["data_date"],
+               "VERSION": meta["version"], "FILTERS": describe(atlas, sel, "en"),
+               "ATTRIBUTION": " | ".join(a["text"] for a in meta["attribution"])}
+    for i, (lid, part) in enumerate(_by_layer(atlas, sel, gdf)):
+        layer = atlas.catalog[lid]
+        desc = (f"{layer.description['vi']} / {layer.description['en']} Data date {meta['data_date']}. "
+                "location_precision says how exact each point is (see the atlas README).")
+        io.write_vector(part, path, layer=lid, geometry_type="Point", append=i > 0,
+                        layer_metadata={"IDENTIFIER": f"{layer.title['vi']} / {layer.title['en']}",
+                                        "DESCRIPTION": desc},
+                        dataset_metadata=dataset if i == 0 else None)
+
+
+def _geojson(atlas, sel, gdf, path):
+    io.write_vector(gdf, path, layer="sites", geometry_type="Point")
+
+
+def _dbf_text(value: str) -> str:
+    """Cut text to what a dBase field holds (254 bytes of UTF-8), on a character boundary."""
+    if len(value.encode("utf-8")) <= DBF_MAX_BYTES:
+        return value
+    out = value.encode("utf-8")[:DBF_MAX_BYTES - 3].decode("utf-8", errors="ignore")
+    return out + "…"
+
+
+def _shp_zip(atlas, sel, gdf, path):
+    with tempfile.TemporaryDirectory() as scratch, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for lid, part in _by_layer(atlas, sel, gdf):
+            part = part.rename(columns=SHP_NAMES)
+            for col in ("sources", "notes", "operator", "name_vi", "name_en", "serves"):
+                part[col] = part[col].map(_dbf_text)
+            shp = Path(scratch) / f"{lid}.shp"
+            io.write_vector(part, shp, geometry_type="Point")
+            for f in sorted(Path(scratch).glob(f"{lid}.*")):
+                z.write(f, f.name)
+        z.writestr("README.txt", shp_readme(atlas, sel))
+
+
+def shp_readme(atlas, sel) -> str:
+    """What each ≤10-character Shapefile field name stands for."""
+    lines = ["Shapefile field names (dBase allows at most 10 characters)",
+             "Tên trường trong Shapefile (tối đa 10 ký tự)", "",
+             f"{'shapefile':<11} {'full name':<20} meaning / ý nghĩa"]
+    for name in OUT_COLUMNS:
+        kind, _req, vi, en = FIELDS.get(name) or EXTRA_FIELDS[name]
+        lines.append(f"{SHP_NAMES.get(name, name):<11} {name:<20} {en} / {vi} ({kind})")
+    lines += ["", "Encoding UTF-8 (see the .cpg files). Text longer than 254 bytes (sources, notes) is "
+              "cut and ends with '…'; the GeoPackage, CSV and XLSX hold the full text.",
+              "Mã hóa UTF-8. Văn bản dài hơn 254 byte bị cắt (kết thúc bằng '…'); "
+              "GeoPackage, CSV và XLSX có đầy đủ.", ""]
+    return "\n".join(lines + about_lines(atlas, sel, "en"))
+
+
+def _kml(atlas, sel, gdf, path):
+    lang = "vi"
+    out = gdf.assign(Name=gdf[f"name_{lang}"], Description=[_popup(atlas, r) for r in gdf.itertuples()])
+    io.write_vector(out, path, layer="sites", geometry_type="Point",
+                    dataset_options={"NameField": "Name", "DescriptionField": "Description"})
+    style_kml(path, atlas, gdf)
+
+
+def _popup(atlas, r) -> str:
+    """The HTML shown in Google Earth's balloon; every value escaped."""
+    layer = atlas.catalog[r.layer]
+    rows = [("Lớp / Layer", f"{layer.title['vi']} / {layer.title['en']}"),
+            ("Tên / Name", f"{r.name_vi} / {r.name_en}"),
+            ("Tình trạng / Status", " / ".join(STATUSES[r.status].values()) if r.status in STATUSES
+             else r.status),
+            ("Công suất / Capacity", "" if pd.isna(r.capacity) else f"{r.capacity:g} {r.capacity_unit}"),
+            ("Độ chính xác vị trí / Location precision",
+             f"{PRECISIONS[r.location_precision]['vi']} / {PRECISIONS[r.location_precision]['en']}"),
+            ("Đã kiểm chứng / Verified", "có / yes" if r.verified else "không / no"),
+            ("Nguồn / Sources", r.sources), ("Ghi chú / Notes", r.notes)]
+    cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+                    for k, v in rows if v)
+    return f"<table>{cells}</table>"
+
+
+def _kml_color(hex_rgb: str, alpha="ff") -> str:
+    """#rrggbb -> KML's aabbggrr."""
+    r, g, b = hex_rgb[1:3], hex_rgb[3:5], hex_rgb[5:7]
+    return f"{alpha}{b}{g}{r}".lower()
+
+
+def style_kml(path: Path, atlas, gdf) -> None:
+    """Add one style per layer (filled) and per layer for imprecise sites (ring), and put
+    the placemarks into one folder per layer, titled vi / en."""
+    ET.register_namespace("", KML_NS)
+    tree = ET.parse(path)
+    doc = tree.getroot().find(f"{{{KML_NS}}}Document")
+    q = lambda tag: f"{{{KML_NS}}}{tag}"  # noqa: E731
+    marks = list(doc.iter(q("Placemark")))
+    for old in doc.findall(q("Folder")):
+        doc.remove(old)
+    icons = {"filled": "http://maps.google.com/mapfiles/kml/shapes/shaded_dot.png",
+             "ring": "http://maps.google.com/mapfiles/kml/shapes/donut.png"}
+    at = 0  # styles come first in the Document (KML 2.2 element order)
+    for lid, layer in atlas.catalog.items():
+        for kind, href in icons.items():
+            style = ET.Element(q("Style"), id=f"{lid}-{kind}")
+            doc.insert(at, style)
+            at += 1
+            icon = ET.SubElement(style, q("IconStyle"))
+            ET.SubElement(icon, q("color")).text = _kml_color(layer.color)
+            ET.SubElement(icon, q("scale")).text = "1.1"
+            ET.SubElement(ET.SubElement(icon, q("Icon")), q("href")).text = href
+    folders = {}
+    for mark, row in zip(marks, gdf.itertuples(), strict=True):
+        if row.layer not in folders:
+            folders[row.layer] = ET.SubElement(doc, q("Folder"))
+            title = atlas.catalog[row.layer].title
+            ET.SubElement(folders[row.layer], q("name")).text = f"{title['vi']} / {title['en']}"
+        mark.set("id", row.id)  # GDAL's LIBKML reads it as the 'id' field
+        kind = "ring" if row.location_precision in IMPRECISE else "filled"
+        style_url = ET.Element(q("styleUrl"))
+        style_url.text = f"#{row.layer}-{kind}"
+        mark.insert(2, style_url)
+        folders[row.layer].append(mark)
+    tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _csv(atlas, sel, gdf, path):
+    df = pd.DataFrame(gdf.drop(columns="geometry"))
+    for col in ("verified", "in_report"):
+        df[col] = df[col].map({True: "true", False: "false"})
+    df = df.astype(object).where(df.notna(), "").map(safe_cell)
+    df.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+
+
+def _xlsx(atlas, sel, gdf, path):
+    """A sheet per chosen layer, then 'about'; every cell through safe_cell."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    bold = Font(bold=True)
+    for lid, part in _by_layer(atlas, sel, gdf):
+        ws = wb.create_sheet(lid[:31])
+        ws.append(OUT_COLUMNS)
+        for row in part[OUT_COLUMNS].itertuples(index=False):
+            ws.append([_xl(v) for v in row])
+        _finish(ws, bold, {"name_vi": 40, "name_en": 40, "sources": 60, "notes": 60})
+    ws = wb.create_sheet("about")
+    ws.append(["section", "key", "Tiếng Việt", "English"])
+    for row in about_rows(atlas, sel):
+        ws.append([_xl(v) for v in row])
+    _finish(ws, bold, {"section": 12, "key": 22, "Tiếng Việt": 80, "English": 80})
+    wb.save(path)
+
+
+def _xl(value):
+    """A cell value: None for missing, plain Python numbers, neutralised text."""
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    return safe_cell(value)
+
+
+def _finish(ws, bold, widths):
+    """Bold header, frozen first row, column widths by header name."""
+    from openpyxl.utils import get_column_letter
+
+    for i, cell in enumerate(ws[1], start=1):
+        cell.font = bold
+        ws.column_dimensions[get_column_letter(i)].width = widths.get(cell.value, 14)
+    ws.freeze_panes = "A2"
+
+
+def about_lines(atlas, sel: Selection, lang: str) -> list[str]:
+    """Title, extent, data date, version, filters, sources and precision meanings as text."""
+    m = atlas.metadata
+    en = lang == "en"
+    lines = [f"{'Atlas' if en else 'Bản đồ'}: {m['title_' + lang]} ({'version' if en else 'phiên bản'} "
+             f"{m['version']}, {'built' if en else 'tạo lúc'} {m['built_at']})",
+             f"{'Extent' if en else 'Phạm vi'}: {scope_name(atlas, sel, lang)}",
+             f"{'Data date' if en else 'Ngày dữ liệu'}: {m['data_date']}",
+             f"{'Filters' if en else 'Bộ lọc'}: {describe(atlas, sel, lang)}",
+             "", "Sources and licences:" if en else "Nguồn và giấy phép:"]
+    lines += [f"  - {a['text']}" for a in m["attribution"]]
+    lines += ["", "Location precision:" if en else "Độ chính xác vị trí:"]
+    lines += [f"  - {p} ({v[lang]}): {v['help_' + lang]}" for p, v in PRECISIONS.items()]
+    return lines
+
+
+def about_rows(atlas, sel: Selection) -> list[tuple]:
+    """Rows of the XLSX 'about' sheet: (section, key, Vietnamese, English)."""
+    m = atlas.metadata
+    rows = [("atlas", "title", m["title_vi"], m["title_en"]),
+            ("atlas", "version", m["version"], m["built_at"]),
+            ("atlas", "data_date", m["data_date"], m["data_date"]),
+            ("extent", "scope", scope_name(atlas, sel, "vi"), scope_name(atlas, sel, "en")),
+            ("extent", "filters", describe(atlas, sel, "vi"), describe(atlas, sel, "en"))]
+    rows += [("source", a["what"], a["text"], a["text"]) for a in m["attribution"]]
+    rows += [("precision", p, f"{v['vi']}: {v['help_vi']}", f"{v['en']}: {v['help_en']}")
+             for p, v in PRECISIONS.items()]
+    rows += [("status", s, v["vi"], v["en"]) for s, v in STATUSES.items()]
+    for name in OUT_COLUMNS:
+        kind, req, vi, en = FIELDS.get(name) or EXTRA_FIELDS[name]
+        rows.append(("field", name, f"{vi} ({kind}{', bắt buộc' if req else ''})",
+                     f"{en} ({kind}{', required' if req else ''})"))
+    for lid, layer in atlas.catalog.items():
+        rows.append(("layer", lid, f"{layer.title['vi']}: {layer.description['vi']}",
+                     f"{layer.title['en']}: {layer.description['en']}"))
+    return rows

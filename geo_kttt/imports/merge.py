@@ -1,0 +1,304 @@
+"""Import site updates from officers' files into a layer (``geo-kttt import``).
+
+Rows are read by :mod:`geo_kttt.imports.source`, coordinates converted with the pinned
+VN-2000 operation of :mod:`geo_kttt.imports.crs`, records merged by stable id (or by name and
+commune, with a warning), and the merged layer validated by
+:func:`geo_kttt.validate.validate_layer`. Nothing is written unless every row passes
+(or ``--skip-invalid``: good rows written, bad rows saved to a reject file). Each
+change is logged in ``layers/changes.csv``. See docs/import.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from .. import io
+from ..catalog import COLUMNS, FIELDS, CatalogError, Layer, load_catalog
+from ..text import fold, safe_cell, slug
+from ..validate import Problem, validate_layer
+from . import crs as crsmod
+from .encodings import legacy_encoding, legacy_hint
+from .source import MAX_MB, ImportFailed, Source, column_name, coordinates, normalise, read_source
+
+CHANGES_FILE = "changes.csv"
+CHANGE_COLUMNS = ["date", "layer", "id", "action", "field", "old", "new", "source"]
+
+# --- checking rows ---------------------------------------------------------------------------
+
+@dataclass
+class Checked:
+    """Rows turned into records, with the problems found on the way."""
+
+    records: list[dict]
+    problems: list[Problem]
+    bad: set = field(default_factory=set)  # indexes into src.rows
+
+
+def _problem(src, i, sid, column, msg, fix, severity="error") -> Problem:
+    return Problem(severity, str(src.path), src.rownums[i] if i is not None else None, sid, column, msg, fix)
+
+
+def check_rows(src: Source, layer: Layer, province, crs: str | None = None) -> tuple[Checked, list[str]]:
+    """Per-cell and per-row checks that need the import file itself; returns (Checked, warnings)."""
+    problems, bad, warnings = [], set(), list(src.notes)
+
+    def add(i, column, msg, fix):
+        sid = src.rows[i][src.colmap["id"]] if "id" in src.colmap else ""
+        problems.append(_problem(src, i, sid, column, msg, fix))
+        bad.add(i)
+
+    for i, row in enumerate(src.rows):
+        for j, v in enumerate(row):
+            if safe_cell(v) != v:
+                add(i, src.header[j], f"'{v[:60]}' starts like a spreadsheet formula",
+                    "remove the leading = + - @ (formulas are never imported; type the plain value)")
+            elif (enc := legacy_encoding(v)):
+                add(i, src.header[j], f"'{v[:60]}' looks like {enc} text, not Unicode", legacy_hint(enc))
+    lon, lat = coordinates(src, crs, province, add, warnings.append)
+    records, seen = [], {}
+    for i, row in enumerate(src.rows):
+        rec = {f: normalise(f, row[j], layer) for f, j in src.colmap.items() if f in FIELDS}
+        if {"lon", "lat"} <= set(src.colmap) or {"x", "y"} <= set(src.colmap) or src.xy is not None:
+            rec["lon"], rec["lat"] = lon[i], lat[i]
+        sid = rec.get("id", "")
+        if not sid and not rec.get("name_vi"):
+            add(i, column_name(src, "id"), "the row has neither an id nor a Vietnamese name",
+                "give the site's id (as in the atlas) or at least its name and commune code")
+        if sid and sid in seen:
+            add(i, column_name(src, "id"), f"id '{sid}' is also used in row {src.rownums[seen[sid]]}",
+                "give each site its own id; merge the two rows into one")
+        seen.setdefault(sid, i)
+        records.append(rec)
+    unused = [h for j, h in enumerate(src.header) if j not in src.colmap.values() and h]
+    if unused:
+        warnings.append(f"columns not used: {', '.join(unused)}")
+    return Checked(records, problems, bad), warnings
+
+
+# --- merging, validating, writing ------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """What an import changes in a layer."""
+
+    added: list = field(default_factory=list)
+    changed: dict = field(default_factory=dict)  # id -> [(field, old, new)]
+    unchanged: list = field(default_factory=list)
+    missing: list = field(default_factory=list)  # in the layer, not in the file (kept)
+    removed: list = field(default_factory=list)  # with remove_missing
+
+
+def merge(existing: pd.DataFrame, records: dict, remove_missing: bool, warn):
+    """Merge ``records`` {row index: record} into ``existing``; returns (frame, origin, plan).
+
+    An empty cell in the file keeps the stored value. ``origin`` maps id -> row index.
+    ``warn(row index, message, is_error=False)`` receives the notes on matching.
+    """
+    old = {r["id"]: {c: r.get(c, "") for c in COLUMNS} for r in existing.to_dict("records")}
+    by_name = {(fold(r["name_vi"]), r["commune_code"]): sid for sid, r in old.items()}
+    new, origin = {k: dict(v) for k, v in old.items()}, {}
+    for i, rec in records.items():
+        sid = rec.get("id") or by_name.get((fold(rec.get("name_vi", "")), rec.get("commune_code", "")))
+        if not rec.get("id"):
+            if sid:  # matched by folded name: keep the stored spelling
+                rec = {k: v for k, v in rec.items() if k != "name_vi"}
+            else:
+                sid = _new_id(rec.get("name_vi", ""), new)
+            warn(i, f"no id; matched '{sid}' by name and commune" if sid in old
+                 else f"no id; new id '{sid}' made from the name")
+        if sid in origin:
+            warn(i, f"describes the same site '{sid}' as another row of the file; merge the two rows", True)
+            continue
+        base = new.get(sid, dict.fromkeys(COLUMNS, ""))
+        new[sid] = {**base, **{k: v for k, v in rec.items() if v != ""}, "id": sid}
+        origin[sid] = i
+    plan = Plan(missing=sorted(set(old) - set(origin)))
+    if remove_missing:
+        plan.removed, plan.missing = plan.missing, []
+        for sid in plan.removed:
+            del new[sid]
+    for sid in sorted(origin):
+        if sid not in old:
+            plan.added.append(sid)
+        elif diff := [(c, old[sid][c], new[sid][c]) for c in COLUMNS if old[sid][c] != new[sid][c]]:
+            plan.changed[sid] = diff
+        else:
+            plan.unchanged.append(sid)
+    frame = pd.DataFrame(list(new.values()), columns=COLUMNS).sort_values("id").reset_index(drop=True)
+    return frame, origin, plan
+
+
+def _new_id(name: str, taken) -> str:
+    base = slug(name)[:40].strip("-") or "site"
+    sid, n = base, 2
+    while sid in taken:
+        sid, n = f"{base}-{n}", n + 1
+    return sid
+
+
+def _validate(layer, frame, origin, src, admin, layer_path, other_ids):
+    """validate_layer on the merged frame, problems on imported rows re-pointed at the file."""
+    _gdf, found = validate_layer(layer, frame, admin, str(layer_path))
+    out = []
+    for p in found:
+        sid = frame.id.iloc[p.row - 1] if p.row else ""
+        if sid not in origin:
+            out.append(p)
+            continue
+        i = origin[sid]
+        fields = [f for f in p.field.split("/") if f in FIELDS]
+        value = "/".join(str(frame.at[p.row - 1, f]) for f in fields)
+        msg = p.message if not value or value in p.message else f"{p.message} (value '{value}')"
+        column = "/".join(src.header[src.colmap[f]] if f in src.colmap else f"{f} (not in file)"
+                          for f in fields) or p.field
+        out.append(replace(p, file=str(src.path), row=src.rownums[i], field=column, message=msg))
+    for sid, i in origin.items():
+        if sid in other_ids:
+            out.append(_problem(src, i, sid, "id", f"id '{sid}' is already used in layer {other_ids[sid]}",
+                                "ids must be unique across the atlas; choose another id"))
+    return out
+
+
+@dataclass
+class Result:
+    """The outcome of :func:`run_import`."""
+
+    source: Source | None
+    problems: list
+    warnings: list
+    plan: Plan | None = None
+    rejected: list = field(default_factory=list)  # spreadsheet row numbers
+    written: bool = False
+    reject_file: Path | None = None
+
+
+def run_import(path, layer_id: str, layers_dir, admin, crs=None, dry_run=False, skip_invalid=False,
+               reject_path=None, remove_missing=False, today: str | None = None,
+               max_mb: float = MAX_MB) -> Result:
+    """Import ``path`` into layer ``layer_id`` of ``layers_dir``.
+
+    Parameters
+    ----------
+    path : path-like
+        The officer's file (or a Shapefile folder).
+    layer_id : str
+    layers_dir : path-like
+    admin : AdminUnits
+    crs : str, optional
+        CRS of the coordinates when the file does not say (e.g. ``EPSG:9208``).
+    dry_run : bool
+        Compute the plan; write nothing.
+    skip_invalid : bool
+        Write the good rows; save bad rows to ``reject_path`` (default: beside the input).
+    remove_missing : bool
+        Remove layer records that are not in the file (default: keep them).
+    today : str, optional
+        Date for the changelog (ISO); defaults to today's UTC date.
+    max_mb : float
+        Largest file accepted, in MB.
+
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    ImportFailed
+        When the file as a whole cannot be used (format, damage, encoding, size, layer, CRS).
+    """
+    layers_dir, path = Path(layers_dir), Path(path)
+    try:
+        catalog = load_catalog(layers_dir)
+        crs = crsmod.check(crs) if crs else None
+    except (CatalogError, crsmod.CrsProblem) as e:
+        raise ImportFailed(str(e)) from e
+    if layer_id not in catalog:
+        raise ImportFailed(f"unknown layer '{layer_id}'; use one of {', '.join(catalog)}")
+    src = read_source(path, max_mb)
+    checked, warnings = check_rows(src, catalog[layer_id], admin.province, crs)
+    layer_path = layers_dir / f"{layer_id}.csv"
+    existing = io.read_layer_file(layer_path) if layer_path.is_file() else pd.DataFrame(columns=COLUMNS)
+    other_ids = _other_ids(layers_dir, catalog, layer_id)
+    problems, bad = list(checked.problems), set(checked.bad)
+    ctx = (catalog[layer_id], existing, src, admin, layer_path, other_ids, remove_missing)
+    frame, plan, found, notes = _settle(ctx, checked.records, problems, bad, skip_invalid)
+    warnings += [f"row {src.rownums[i]}: {m}" for i, m, e in notes if not e]
+    warnings += [str(p) for p in found if p.severity == "warning" and p.file == str(src.path)]
+    result = Result(src, problems, warnings, plan, sorted(src.rownums[i] for i in bad))
+    if dry_run or (problems and not skip_invalid) or any(p.file != str(src.path) for p in problems):
+        return result
+    if bad:
+        result.reject_file = Path(reject_path) if reject_path else \
+            path.with_name(path.name.removesuffix(path.suffix) + ".rejects.csv")
+        _write_rejects(src, bad, problems, result.reject_file)
+    if plan.added or plan.changed or plan.removed:
+        io.write_layer_file(frame, layer_path, COLUMNS)
+        _log_changes(layers_dir, layer_id, plan, existing, frame, path.name, today)
+        result.written = True
+    return result
+
+
+def _settle(ctx, records, problems, bad, skip_invalid):
+    """Merge and validate; with skip_invalid drop failing rows until the rest passes.
+
+    Appends to ``problems`` and ``bad`` in place; returns (frame, plan, last problems, notes).
+    """
+    layer, existing, src, admin, layer_path, other_ids, remove_missing = ctx
+    notes, index = [], {n: i for i, n in enumerate(src.rownums)}
+    for _attempt in range(5):
+        notes.clear()
+        keep = {i: r for i, r in enumerate(records) if i not in bad}
+        frame, origin, plan = merge(existing, keep, remove_missing,
+                                    lambda i, m, e=False: notes.append((i, m, e)))
+        found = _validate(layer, frame, origin, src, admin, layer_path, other_ids)
+        errors = [p for p in found if p.severity == "error"]
+        errors += [_problem(src, i, "", column_name(src, "name_vi"), m, "give each site one row and its id")
+                   for i, m, e in notes if e]
+        problems += errors
+        rows = {index[p.row] for p in errors if p.file == str(src.path)}
+        bad |= rows
+        if len(rows) < len(errors) or not errors or not skip_invalid:
+            break
+    return frame, plan, found, notes
+
+
+def _other_ids(layers_dir: Path, catalog, layer_id: str) -> dict:
+    out = {}
+    for lid in catalog:
+        p = layers_dir / f"{lid}.csv"
+        if lid != layer_id and p.is_file():
+            out.update(dict.fromkeys(io.read_layer_file(p).get("id", []), lid))
+    return out
+
+
+def _write_rejects(src: Source, bad: set, problems: list, dest: Path) -> None:
+    """Bad rows with their problems, as CSV in UTF-8 with BOM (opens right in Excel)."""
+    why = {}
+    for p in problems:
+        why.setdefault(p.row, []).append(f"{p.field}: {p.message}. Fix: {p.fix}")
+    with io.atomic_path(dest) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["row", "problems", *src.header])
+        for i in sorted(bad):
+            n = src.rownums[i]
+            w.writerow([n, safe_cell(" | ".join(why.get(n, []))), *(safe_cell(v) for v in src.rows[i])])
+
+
+def _log_changes(layers_dir, layer_id, plan: Plan, existing, frame, source, today) -> None:
+    date = today or dt.datetime.now(dt.UTC).date().isoformat()
+    name = dict(zip(frame.id, frame.name_vi, strict=True))
+    old_name = dict(zip(existing.get("id", []), existing.get("name_vi", []), strict=True))
+    rows = [[date, layer_id, sid, "added", "", "", name[sid], source] for sid in plan.added]
+    rows += [[date, layer_id, sid, "changed", f, o, n, source]
+             for sid, diff in sorted(plan.changed.items()) for f, o, n in diff]
+    rows += [[date, layer_id, sid, "removed", "", old_name.get(sid, ""), "", source] for sid in plan.removed]
+    path = layers_dir / CHANGES_FILE
+    old = io.read_table(path) if path.is_file() else pd.DataFrame(columns=CHANGE_COLUMNS)
+    out = pd.concat([old, pd.DataFrame(rows, columns=CHANGE_COLUMNS)], ignore_index=True)
+    with io.atomic_path(path) as tmp:
+        out[CHANGE_COLUMNS].to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")

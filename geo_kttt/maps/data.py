@@ -1,0 +1,241 @@
+"""What the maps draw, as plain data: filters, site GeoJSON, district shapes, choropleth metrics.
+
+No folium and no Flask here: the web app, the exports and the tests call these directly.
+GeoJSON follows RFC 7946 (lon, lat; EPSG:4326).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..catalog import SOURCE_SEP, STATUSES
+from ..errors import AtlasError
+
+# Per-atlas caches (feature strings, simplified shapes), dropped with the atlas.
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+SIMPLIFY_DEG = 0.0005  # ~50 m: enough for a provincial map, a third of the size
+TRUE, FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+class FilterError(AtlasError, ValueError):
+    """A query parameter that cannot be used; the message says which and what is allowed."""
+
+    http_status = 400
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the map shows: layer ids (None = all), statuses (None = all), one district, verified."""
+
+    layers: tuple | None = None
+    statuses: tuple | None = None
+    district: str | None = None
+    verified: bool = False
+
+    def query(self) -> dict:
+        """The URL query parameters that reproduce these filters."""
+        q = {}
+        if self.layers is not None:
+            q["layers"] = ",".join(self.layers)
+        if self.statuses:
+            q["status"] = ",".join(self.statuses)
+        if self.district:
+            q["district"] = self.district
+        if self.verified:
+            q["verified"] = "1"
+        return q
+
+
+def _values(params, name: str) -> list[str]:
+    """All values of ``name`` in a MultiDict or dict, comma lists split."""
+    raw = params.getlist(name) if hasattr(params, "getlist") else params.get(name, [])
+    raw = [raw] if isinstance(raw, str) else list(raw)
+    return [v.strip() for item in raw for v in item.split(",") if v.strip()]
+
+
+def _check(name: str, values: list[str], allowed) -> tuple:
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        raise FilterError(f"{name}: unknown value(s) {', '.join(bad)}; allowed: {', '.join(allowed)}")
+    return tuple(dict.fromkeys(values))
+
+
+def parse_filters(params, atlas) -> Filters:
+    """Filters from query parameters ``layers``/``layer``, ``status``, ``district``, ``verified``.
+
+    Raises
+    ------
+    FilterError
+        Naming the parameter, the bad value and the allowed ones.
+    """
+    layers = _values(params, "layers") + _values(params, "layer")
+    has_layers = any(k in params for k in ("layers", "layer"))
+    statuses = _values(params, "status")
+    district = (params.get("district") or "").strip()
+    codes = list(atlas.districts().code)
+    if district and district not in codes:
+        raise FilterError(f"district: unknown code {district}; allowed: {', '.join(codes)}")
+    verified = (params.get("verified") or "").strip().lower()
+    if verified not in TRUE + FALSE:
+        raise FilterError(f"verified: use 1 or 0, not {verified!r}")
+    return Filters(layers=_check("layers", layers, list(atlas.catalog)) if has_layers else None,
+                   statuses=_check("status", statuses, list(STATUSES)) or None,
+                   district=district or None, verified=verified in TRUE)
+
+
+def filter_sites(sites: pd.DataFrame, filters: Filters, with_layers: bool = True) -> pd.DataFrame:
+    """The rows of ``sites`` that pass ``filters`` (layers too unless ``with_layers`` is False)."""
+    return sites[_mask(sites, filters, with_layers)]
+
+
+def _mask(sites: pd.DataFrame, f: Filters, with_layers: bool = True) -> np.ndarray:
+    mask = np.ones(len(sites), dtype=bool)
+    if with_layers and f.layers is not None:
+        mask &= sites["layer"].isin(f.layers).to_numpy()
+    if f.statuses:
+        mask &= sites["status"].isin(f.statuses).to_numpy()
+    if f.district:
+        mask &= (sites["district_code"] == f.district).to_numpy()
+    if f.verified:
+        mask &= sites["verified"].astype(bool).to_numpy()
+    return mask
+
+
+def _clean(value):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def sources(value: str) -> list[dict]:
+    """Split a ``sources`` cell into ``{"text", "url"}`` items; only http(s) become links."""
+    out = []
+    for part in str(value or "").split(SOURCE_SEP.strip()):
+        part = part.strip()
+        if part:
+            out.append({"text": part, "url": part if part.startswith(("https://", "http://")) else None})
+    return out
+
+
+def all_sites(atlas) -> pd.DataFrame:
+    """Every site of ``atlas`` (all layers), read once per atlas; do not modify the frame."""
+    cache = _CACHE.setdefault(atlas, {})
+    if "all" not in cache:
+        cache["all"] = atlas.sites().reset_index(drop=True)
+    return cache["all"]
+
+
+FULL = ("id", "layer", "name_vi", "name_en", "status", "district_code", "capacity", "capacity_unit",
+        "kind", "operator", "commune_code", "capacity_max", "year", "in_report", "serves", "notes",
+        "position_source")
+
+
+def site_feature(row, full: bool = True, lang: str = "vi") -> dict:
+    """One site as a GeoJSON Feature: every popup field, or (``full=False``) only what the map
+    needs to place and cluster it: ``layer``, ``id``, ``name`` (in ``lang``), ``precision``."""
+    get = row._asdict().get if hasattr(row, "_asdict") else row.get
+    lon, lat = round(get("geometry").x, 6), round(get("geometry").y, 6)
+    if full:
+        props = {k: _clean(get(k)) for k in FULL}
+        props["year"] = int(props["year"]) if props["year"] is not None else None
+        props.update(precision=get("location_precision"), verified=bool(get("verified")),
+                     sources=sources(get("sources")))
+    else:
+        props = {"layer": get("layer"), "id": get("id"), "name": get(f"name_{lang}"),
+                 "precision": get("location_precision")}
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": props}
+
+
+def _site_cache(atlas, lang: str) -> dict:
+    cache = _CACHE.setdefault(atlas, {})
+    key = f"features_{lang}"
+    if key not in cache:
+        cache[key] = np.array([json.dumps(site_feature(r, full=False, lang=lang), ensure_ascii=False,
+                                          allow_nan=False, separators=(",", ":"))
+                               for r in all_sites(atlas).itertuples()], dtype=object)
+    return cache
+
+
+def sites_geojson(atlas, filters: Filters | None = None, lang: str = "vi") -> str:
+    """The filtered sites as a GeoJSON FeatureCollection (text) with brief properties.
+
+    Feature texts are built once per atlas and language and joined per request, so
+    100,000 sites cost a mask and a join. Popup fields come from :func:`site_detail`.
+    """
+    feats = _site_cache(atlas, lang)[f"features_{lang}"][_mask(all_sites(atlas), filters or Filters())]
+    return '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
+
+
+def site_detail(atlas, layer: str, site_id: str) -> dict | None:
+    """Every popup field of one site as a GeoJSON Feature, or None when there is no such site."""
+    if layer not in atlas.catalog:
+        return None
+    sites = all_sites(atlas)
+    rows = sites[(sites["layer"] == layer) & (sites["id"] == site_id)]
+    if rows.empty:
+        return None
+    feature = site_feature(next(rows.itertuples()), full=True)
+    names = dict(zip(atlas.districts().code, atlas.districts().name, strict=True))
+    feature["properties"]["district_name"] = names.get(feature["properties"]["district_code"])
+    return feature
+
+
+def district_geojson(atlas, codes=None) -> dict:
+    """District boundaries (simplified ~50 m) with code and name, as a GeoJSON dict."""
+    cache = _CACHE.setdefault(atlas, {})
+    if "districts" not in cache:
+        d = atlas.districts()[["code", "name", "full_name", "geometry"]].copy()
+        d["geometry"] = d.geometry.simplify(SIMPLIFY_DEG, preserve_topology=True)
+        cache["districts"] = json.loads(d.to_crs(4326).to_json(drop_id=True))
+    gj = cache["districts"]
+    if codes is not None:
+        gj = {**gj, "features": [f for f in gj["features"] if f["properties"]["code"] in codes]}
+    return gj
+
+
+def capacity_units(atlas) -> list[str]:
+    """Capacity units used by the sites (MWp, t/day, ha, …), most common first."""
+    units = all_sites(atlas)["capacity_unit"]
+    return [u for u in units[units.astype(bool)].value_counts().index]
+
+
+def metric_options(atlas, lang: str) -> list[tuple[str, str]]:
+    """(value, label) of every choropleth metric: all sites, sites per layer, capacity per unit."""
+    label = {"vi": ("Số điểm", "Tổng công suất"), "en": ("Number of sites", "Total capacity")}[lang]
+    out = [("count", label[0])]
+    out += [(f"count:{lid}", f"{label[0]}: {layer.title[lang]}") for lid, layer in atlas.catalog.items()]
+    out += [(f"capacity:{u}", f"{label[1]} ({u})") for u in capacity_units(atlas)]
+    return out
+
+
+def metric_values(atlas, filters: Filters, metric: str, lang: str) -> tuple[dict, str]:
+    """The value of ``metric`` in each district for the sites passing ``filters``, and its label.
+
+    Raises
+    ------
+    FilterError
+        For an unknown metric.
+    """
+    options = dict(metric_options(atlas, lang))
+    if metric not in options:
+        raise FilterError(f"metric: unknown {metric!r}; allowed: {', '.join(options)}")
+    sites = filter_sites(all_sites(atlas), Filters(filters.layers, filters.statuses, None, filters.verified))
+    kind, _, arg = metric.partition(":")
+    if kind == "count" and arg:
+        sites = sites[sites.layer == arg]
+    if kind == "capacity":
+        sites = sites[sites.capacity_unit == arg]
+        per = sites.groupby("district_code")["capacity"].sum()
+    else:
+        per = sites.groupby("district_code").size()
+    codes = list(atlas.districts().code)
+    return {c: float(per.get(c, 0)) for c in codes}, options[metric]

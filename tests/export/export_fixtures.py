@@ -1,0 +1,35 @@
+"""Helpers for the export tests: a tweaked copy of the atlas with hostile text and one
+site with its own coordinate, built once per module that asks for it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from conftest import ROOT
+
+from geo_kttt.store import build, open_atlas
+
+HOSTILE = {"operator": '=HYPERLINK("http://example.invalid","x")', "notes": "@SUM(A1:A9) ghi chú",
+           "name_en": "<b>Bold</b> & <script>alert(1)</script>"}
+
+
+def tweaked_atlas(admin, folder: Path):
+    """Copy layers/, make one record hostile and one 'approximate' with a coordinate, build.
+
+    Returns (atlas, id of the hostile record, id of the record with a coordinate).
+    """
+    layers = folder / "layers"
+    shutil.copytree(ROOT / "layers", layers)
+    path = layers / "sorting_pilots.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    first = df.index[0]
+    for col, value in HOSTILE.items():
+        df.loc[first, col] = value
+    row = df.index[(df.commune_code != "") & (df.index != first)][0]
+    point = admin.commune_points.set_index("code").geometry[df.loc[row, "commune_code"]]
+    df.loc[row, ["location_precision", "lon", "lat"]] = ["approximate", f"{point.x:.6f}", f"{point.y:.6f}"]
+    df.to_csv(path, index=False)
+    build(layers, admin, folder / "atlas.gpkg")
+    return open_atlas(folder / "atlas.gpkg"), df.loc[first, "id"], df.loc[row, "id"]
