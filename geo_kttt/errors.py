@@ -18,7 +18,8 @@ from the builtin it has always been, so ``except ValueError`` keeps working:
 (store.postgis), ``ImportFailed`` (imports.source), ``CrsProblem`` (imports.crs),
 ``EncodingProblem`` (imports.encodings), ``FilterError`` (maps.data), ``AssetMissing``
 (maps.assets), ``CoverageError`` (coverage.analysis), ``ExportError`` (export.selection),
-``ApiError`` (ogcapi) and ``Busy`` (server.heavy, answered where it is raised: 503 with
+``ApiError`` (ogcapi), ``EditingError`` with its ``Conflict`` and ``NotAllowed``
+(editing.errors), and ``Busy`` (server.heavy, answered where it is raised: 503 with
 ``Retry-After``). The app's handler answers an ``AtlasMissing`` (nothing built, or a damaged
 atlas) with a 503 page and ``Retry-After`` and keeps its reason for the log.
 ``tests/test_errors.py`` checks that no error class of the package is left out.

@@ -22,7 +22,8 @@ NO_COMMUNE_POLYGONS = (
     "needs commune polygons, which are never bundled: the development-only "
     "boundaries/angiang_communes_c2008_dev_only.geojson (or an imported communes_official.gpkg) in "
     "GEO_KTTT_DATA_DIR; `source scripts/env.sh` points it at ../shared/data when that exists")
-pytest_plugins = ["ogc_fixtures"]  # both backends (GeoPackage, PostGIS) for the API and store tests
+pytest_plugins = ["ogc_fixtures",  # both backends (GeoPackage, PostGIS) for the API and store tests
+                  "editing_fixtures"]  # private layers, atlas and database for the editing tests
 
 
 @pytest.fixture(scope="session")

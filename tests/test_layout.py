@@ -29,8 +29,11 @@ ALLOWED = {
     "coverage": {"foundations", "content", "maps"},
     "export": {"foundations", "content", "maps"},
     "ogcapi": {"foundations", "content"},
-    "server": {"foundations", "content", "store", "imports", "maps", "coverage", "export", "ogcapi"},
-    "cli": {"foundations", "content", "store", "imports", "maps", "coverage", "export", "ogcapi", "server"},
+    "editing": {"foundations", "content", "store", "imports"},
+    "server": {"foundations", "content", "store", "imports", "maps", "coverage", "export", "ogcapi",
+               "editing"},
+    "cli": {"foundations", "content", "store", "imports", "maps", "coverage", "export", "ogcapi", "server",
+            "editing"},
 }
 
 

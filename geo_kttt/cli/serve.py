@@ -14,13 +14,16 @@ from ..server.common import get_atlas
 def cmd_serve(args) -> int:
     """Serve the atlas with waitress (a production WSGI server)."""
     atlas = args.database or args.atlas
-    app = create_app({"ATLAS": str(atlas)} if atlas else None)
+    given = {"ATLAS": str(atlas) if atlas else None, "LAYERS_DIR": args.layers_dir, "DATA_DIR": args.data_dir}
+    app = create_app({k: v for k, v in given.items() if v} or None)  # the layers and data: for publishing
     host, port = args.host or settings.get("HOST"), int(args.port or settings.get("PORT"))
     app.config.update(HOST=host, PORT=str(port))  # where absolute links start without PUBLIC_URL
     with app.app_context():
         get_atlas()  # open and read it: nothing built, or a damaged atlas, stops here with the reason
     signal.signal(signal.SIGTERM, _stop)  # like Ctrl+C: waitress closes, the export pool shuts down
     print(f"Serving the atlas on http://{host}:{port}/ (Ctrl+C to stop)")
+    print("Officers' login: on" if app.config.get("EDITING_ENABLED") else
+          "Officers' login: off (no secret key: set GEO_KTTT_SECRET_KEY_FILE, see docs/editing.md)")
     for note in hardening.serve_notes(app, int(args.threads)):
         print(note)
     try:

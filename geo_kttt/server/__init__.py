@@ -21,10 +21,25 @@ from ..i18n import LANGS, register
 from ..i18n import t as translate
 from ..store import AtlasMissing
 from ..web import STATIC, TEMPLATES
-from . import atlas_state, coverage, districts, exports, hardening, heavy, imports, ogcapi, pages, report
+from . import (
+    atlas_state,
+    auth,
+    batch,
+    coverage,
+    districts,
+    editing,
+    exports,
+    hardening,
+    heavy,
+    imports,
+    ogcapi,
+    pages,
+    report,
+    review,
+)
 from .common import error_response, get_atlas
 
-BLUEPRINTS = (pages, districts, exports, coverage, ogcapi, imports, report)
+BLUEPRINTS = (pages, districts, exports, coverage, ogcapi, imports, report, auth, editing, review, batch)
 
 # The top bar: (endpoint, i18n key, the blueprint all of whose pages mark the link active).
 NAV = (

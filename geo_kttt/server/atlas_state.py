@@ -68,16 +68,19 @@ class AtlasHolder:
         self._atlas = None
         self._lock = threading.Lock()
         self._failure: tuple | None = None  # (what the location looked like, when, the error)
+        self._expired = False  # set by expire(): open the location again at the next ask
         self.opened = 0  # how many builds were opened (for tests and the load script)
 
     def current(self):
         """The newest readable build; raises AtlasMissing/AtlasUnreadable when there is none."""
         seen = self._atlas
-        if seen is not None and seen.is_current():
+        if seen is not None and not self._expired and seen.is_current():
             return seen
         with self._lock:
             if self._atlas is not seen:  # another thread opened the new build while we waited
                 return self._atlas
+            if self._expired:
+                self._expired, self._failure = False, None
             probe = self._probe()
             if self._failure is not None:
                 f_probe, f_when, error = self._failure
@@ -92,6 +95,11 @@ class AtlasHolder:
             self._failure, self._atlas = None, atlas
             self.opened += 1
             return atlas
+
+    def expire(self) -> None:
+        """This process has just built the atlas again: open it at the next ask, without waiting
+        for the check (a database is asked at most once a second) or a failure's retry time."""
+        self._expired = True
 
     def _probe(self):
         """What the file looks like now (None for a database, or when there is no file)."""

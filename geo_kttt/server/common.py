@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, current_app, g, jsonify, render_template, request
+from flask import Response, current_app, g, has_app_context, jsonify, render_template, request
 from werkzeug.http import HTTP_STATUS_CODES
 
 from .atlas_state import holder_for
@@ -18,6 +18,14 @@ def get_atlas():
     if "geo_kttt_atlas" not in g:
         g.geo_kttt_atlas = holder_for(current_app.config["ATLAS"]).current()
     return g.geo_kttt_atlas
+
+
+def reload_atlas(app) -> None:
+    """After this process built the atlas again (publishing): the rest of the request and every
+    request after it read the new build, without waiting for the holder's next check."""
+    holder_for(app.config["ATLAS"]).expire()
+    if has_app_context():  # in a request: drop the build it pinned
+        g.pop("geo_kttt_atlas", None)
 
 
 def error_response(status: int, message: str, ogc_code: str | None = None, title: str | None = None,

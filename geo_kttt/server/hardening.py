@@ -9,7 +9,7 @@ when it may not (413, 400/404 for control characters, 503 when the atlas cannot 
   parameter holding one is refused (400).
 - Request bodies: at most ``MAX_UPLOAD_MB`` (Flask's ``MAX_CONTENT_LENGTH``; ``geo-kttt
   serve`` gives waitress the same ``max_request_body_size``), 413 above it.
-- Absolute links (the OGC API's) start at ``PUBLIC_URL``; with ``TRUSTED_PROXIES`` set,
+- Absolute links (the OGC API's) start at ``PUBLIC_URL``; with ``PROXIES`` set,
   werkzeug's ProxyFix takes scheme, host and prefix from that many proxies' X-Forwarded-*
   headers; otherwise they start at the address the server listens on. Never at the Host
   header as the client sent it.
@@ -31,10 +31,12 @@ from .common import error_response
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # C0 controls and DEL: never part of a page's address
 RETRY_AFTER_S = 30  # what a 503 for an unreadable atlas suggests
-CONFIG = ("MAX_UPLOAD_MB", "PUBLIC_URL", "TRUSTED_PROXIES", "HOST", "PORT")
+CONFIG = ("MAX_UPLOAD_MB", "PUBLIC_URL", "PROXIES", "HOST", "PORT")
 
 register({
-    "too_large": {"vi": "Dữ liệu gửi lên quá lớn", "en": "Request too large"},
+    "request_too_large": {"vi": "Dữ liệu gửi lên quá lớn", "en": "Request too large"},
+    "body_over_limit": {"vi": "Dữ liệu gửi lên lớn hơn giới hạn {mb:g} MB; không lưu gì.",
+                        "en": "The request body is larger than the limit of {mb:g} MB; nothing was stored."},
     "unavailable": {"vi": "Tạm thời không phục vụ được", "en": "Temporarily unavailable"},
     "atlas_missing": {
         "vi": "Chưa có dữ liệu bản đồ: người quản trị cần xây dựng nó bằng `geo-kttt build`. "
@@ -53,20 +55,30 @@ register({
 
 
 def install(app: Flask) -> None:
-    """Settings (env unless the app's config gives them), ProxyFix, the guards and error replies."""
+    """Settings (env unless the app's config gives them), ProxyFix, the guards and error replies.
+
+    The one body limit and the one ProxyFix of the app are set here (login, evidence uploads
+    and imports share them).
+    """
     for name in CONFIG:
         app.config.setdefault(name, settings.get(name))
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None: no limit
         app.config["MAX_CONTENT_LENGTH"] = int(float(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024)
-    proxies = int(app.config["TRUSTED_PROXIES"] or 0)
+    proxies = int(app.config["PROXIES"] or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies,
                                 x_port=proxies, x_prefix=proxies)
     app.before_request(_guard)
     app.jinja_env.globals["query_url"] = query_url
-    app.register_error_handler(413, lambda e: error_response(413, e.description, None,
-                                                             t("too_large", _lang())))
+    app.register_error_handler(413, _too_large)
     app.register_error_handler(sqlite3.DatabaseError, atlas_unavailable)  # not an AtlasError
+
+
+def _too_large(_e):
+    """413, in the page's language: the limit, and that nothing was stored."""
+    lang, limit = _lang(), current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return error_response(413, t("body_over_limit", lang).format(mb=limit / 1024 / 1024), None,
+                          t("request_too_large", lang))
 
 
 def waitress_options(app: Flask) -> dict:
@@ -77,7 +89,7 @@ def waitress_options(app: Flask) -> dict:
 def serve_notes(app: Flask, threads: int) -> list[str]:
     """Warnings printed by ``geo-kttt serve`` about its settings."""
     notes = []
-    if not app.config.get("PUBLIC_URL") and not int(app.config.get("TRUSTED_PROXIES") or 0) \
+    if not app.config.get("PUBLIC_URL") and not int(app.config.get("PROXIES") or 0) \
             and app.config.get("HOST") not in ("127.0.0.1", "localhost", "::1"):
         notes.append(f"Note: absolute links (OGC API) start at {public_base_of(app.config)}; set "
                      "GEO_KTTT_PUBLIC_URL to the address users reach (docs/security.md).")
@@ -125,11 +137,11 @@ def query_url(endpoint: str | None = None, view_args: dict | None = None, **chan
 
 def public_base() -> str:
     """Where absolute links start (no trailing slash): PUBLIC_URL, the proxy's address
-    (TRUSTED_PROXIES), or the address the server listens on."""
+    (PROXIES), or the address the server listens on."""
     cfg = current_app.config
     if cfg.get("PUBLIC_URL"):
         return cfg["PUBLIC_URL"].rstrip("/")
-    if int(cfg.get("TRUSTED_PROXIES") or 0):
+    if int(cfg.get("PROXIES") or 0):
         return request.host_url.rstrip("/")  # rebuilt by ProxyFix from X-Forwarded-*
     return public_base_of(cfg) + request.script_root
 

@@ -138,12 +138,23 @@ def map_parts(atlas, key: tuple | None, make) -> dict:
     else made fresh.
 
     Keys are few by construction (a page, its language and district): the memo stays small.
+    The app's settings that reach the map's links (tiles, default language, script root) are
+    part of the key: apps of one process share the atlas.
     """
     if key is None:
         return make()
     cfg = current_app.config
-    return atlas.memo(repr(("map", *key, cfg["TILE_URL"], cfg["TILE_ATTRIBUTION"], request.script_root)),
-                      make)
+    return atlas.memo(repr(("map", *key, cfg["TILE_URL"], cfg["TILE_ATTRIBUTION"], cfg["LANG"],
+                            request.script_root)), make)
+
+
+def page_link(lang: str) -> dict | None:
+    """The popups' link to a site's page (history, "propose a change"), when that page exists."""
+    if "editing.site_page" not in current_app.view_functions:
+        return None
+    extra = {"lang": lang} if lang != current_app.config["LANG"] else {}
+    url = url_for("editing.site_page", layer="LAYER", site_id="SITE", **extra)
+    return {"url": url.replace("LAYER", "{layer}").replace("SITE", "{id}"), "label": t("site_page", lang)}
 
 
 @bp.get("/")
@@ -163,7 +174,7 @@ def index():
         build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
                   sites_url=sites_url, site_url=_site_url(),
-                  metric=metric, focus=focus, fit=filters.district)))
+                  metric=metric, focus=focus, fit=filters.district, page_link=page_link(g.lang))))
     visible = list(filters.layers if filters.layers is not None else atlas.catalog)
     sites = filter_sites(all_sites(atlas), filters, with_layers=False)
     counts = sites.layer.value_counts().to_dict()

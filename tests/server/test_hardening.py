@@ -155,7 +155,7 @@ def test_absolute_links_start_at_public_url(atlas_path):
 
 
 def test_behind_a_trusted_proxy_links_follow_its_forwarded_headers(atlas_path):
-    app = create_app({"TESTING": True, "ATLAS": str(atlas_path), "TILE_URL": "none", "TRUSTED_PROXIES": "1"})
+    app = create_app({"TESTING": True, "ATLAS": str(atlas_path), "TILE_URL": "none", "PROXIES": "1"})
     doc = app.test_client().get("/ogcapi/", headers={
         "Host": "127.0.0.1:8050", "X-Forwarded-Host": "atlas.angiang.example",
         "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}).get_json()
