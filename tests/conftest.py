@@ -98,7 +98,8 @@ def live_server(atlas_path):
 
     app = create_app({"ATLAS": str(atlas_path), "TILE_URL": "none"})
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"  # absolute links (OGC API)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield app.config["PUBLIC_URL"]
     server.shutdown()

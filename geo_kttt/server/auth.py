@@ -31,7 +31,6 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import settings
 from ..editing import accounts
@@ -39,6 +38,7 @@ from ..editing.errors import EditingError
 from ..editing.publish import generation
 from ..editing.workspace import open_workspace, secret_key
 from ..i18n import LANGS, register, t
+from .common import reload_atlas
 
 bp = Blueprint("auth", __name__)
 csrf = CSRFProtect()
@@ -56,8 +56,6 @@ register({
                   "en": "Your account is not allowed to do this."},
     "err_csrf": {"vi": "Biểu mẫu đã hết hạn hoặc không hợp lệ (CSRF); tải lại trang và thử lại.",
                  "en": "The form has expired or is not valid (CSRF); reload the page and try again."},
-    "too_large": {"vi": "Dữ liệu gửi lên quá lớn; không lưu gì.",
-                  "en": "The upload is too large; nothing was stored."},
     "err_title_401": {"vi": "Cần đăng nhập", "en": "Login needed"},
     "err_title_403": {"vi": "Không có quyền", "en": "Not allowed"},
     "err_title_409": {"vi": "Xung đột", "en": "Conflict"},
@@ -87,7 +85,7 @@ def _setup(state) -> None:
 def init_app(app) -> None:
     """Settings, the secret key, sessions, CSRF, the role check and the error pages."""
     for name in ("LAYERS_DIR", "DATA_DIR", "EDITING_DATABASE_URL", "EVIDENCE_DIR", "EVIDENCE_MAX_MB",
-                 "SESSION_HOURS", "PROXIES"):
+                 "SESSION_HOURS"):
         app.config.setdefault(name, settings.get(name))
     app.config.setdefault("LOGIN_DELAY_S", 0.5)
     key = secret_key(app.config.get("SECRET_KEY"))
@@ -95,15 +93,12 @@ def init_app(app) -> None:
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=float(app.config["SESSION_HOURS"])),
                       WTF_CSRF_TIME_LIMIT=None)  # a form lives as long as the session
-    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None: no limit at all
-        app.config["MAX_CONTENT_LENGTH"] = int((float(app.config["EVIDENCE_MAX_MB"]) + 1) * 2**20)
+    # The body limit (MAX_UPLOAD_MB, 413 above it) and ProxyFix (PROXIES) are the app's own,
+    # set once in server/hardening.py.
     app.session_interface = _Sessions()
-    if int(app.config["PROXIES"] or 0) > 0:
-        n = int(app.config["PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     app.before_request(_load_user)  # before CSRFProtect's check: anonymous writes get 401, not 400
     csrf.init_app(app)
-    for code in (401, 403, 409, 413, 422, 429, 503):
+    for code in (401, 403, 409, 422, 429, 503):  # 413: server/hardening.py
         app.register_error_handler(code, _error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(EditingError, _editing_error)
@@ -182,12 +177,12 @@ def _refresh_atlas(app) -> None:
     gen = generation(workspace(app).engine)
     if ext.setdefault("geo_kttt_edit_generation", gen) != gen:
         ext["geo_kttt_edit_generation"] = gen
-        ext.pop("geo_kttt_atlas", None)
+        reload_atlas(app)
 
 
 def atlas_changed() -> None:
-    """After publishing in this process: the next request reads the new atlas."""
-    current_app.extensions.pop("geo_kttt_atlas", None)
+    """After publishing in this process: the rest of this request and the next ones read the new atlas."""
+    reload_atlas(current_app)
     current_app.extensions["geo_kttt_edit_generation"] = generation(workspace().engine)
 
 
@@ -198,8 +193,6 @@ def _wants_json() -> bool:
 def _error(e):
     code = getattr(e, "code", 500)
     message = e.description
-    if code == 413:
-        message = t("too_large", _lang())
     if _wants_json():
         return jsonify({"status": code, "error": e.name, "message": message}), code
     if code == 401 and current_app.config.get("EDITING_ENABLED"):

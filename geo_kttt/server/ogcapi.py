@@ -15,6 +15,7 @@ from werkzeug.routing import PathConverter
 from .. import ogcapi as core
 from ..i18n import register, t
 from .common import OGC_PREFIX, error_response, get_atlas
+from .hardening import public_base
 
 PREFIX = OGC_PREFIX
 bp = Blueprint("ogcapi", __name__, url_prefix=PREFIX)
@@ -44,7 +45,7 @@ register({
 
 
 def _base() -> str:
-    return request.host_url.rstrip("/") + PREFIX
+    return public_base() + PREFIX  # PUBLIC_URL or the trusted proxy's, never the Host header as sent
 
 
 def _format() -> str:

@@ -133,6 +133,21 @@ def _site_url() -> str:
         .replace("SITE", "{id}")
 
 
+def map_parts(atlas, key: tuple | None, make) -> dict:
+    """``make()``: a page's rendered map (or panel), kept per build for a fixed view (``key``),
+    else made fresh.
+
+    Keys are few by construction (a page, its language and district): the memo stays small.
+    The app's settings that reach the map's links (tiles, default language, script root) are
+    part of the key: apps of one process share the atlas.
+    """
+    if key is None:
+        return make()
+    cfg = current_app.config
+    return atlas.memo(repr(("map", *key, cfg["TILE_URL"], cfg["TILE_ATTRIBUTION"], cfg["LANG"],
+                            request.script_root)), make)
+
+
 def page_link(lang: str) -> dict | None:
     """The popups' link to a site's page (history, "propose a change"), when that page exists."""
     if "editing.site_page" not in current_app.view_functions:
@@ -153,11 +168,13 @@ def index():
     focus = _focus(atlas, request.args.get("focus", "").strip())
     query = {k: v for k, v in filters.query().items() if k != "layers"} | {"lang": g.lang}
     sites_url = url_for("pages.api_sites", **query)
-    m = build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
+    plain = not set(request.args) - {"lang", "district"}  # the views everyone opens: once per build
+    view = ("index", g.lang, filters.district) if plain else None
+    parts = map_parts(atlas, view, lambda: assets.components(
+        build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
                   sites_url=sites_url, site_url=_site_url(),
-                  metric=metric, focus=focus, fit=filters.district, page_link=page_link(g.lang))
-    parts = assets.components(m)
+                  metric=metric, focus=focus, fit=filters.district, page_link=page_link(g.lang))))
     visible = list(filters.layers if filters.layers is not None else atlas.catalog)
     sites = filter_sites(all_sites(atlas), filters, with_layers=False)
     counts = sites.layer.value_counts().to_dict()
@@ -169,7 +186,8 @@ def index():
         metric=metric,
         statuses=[(k, v[g.lang]) for k, v in STATUSES.items()], districts=districts,
         metrics=metric_options(atlas, g.lang), district_name=dict(districts).get(filters.district),
-        summary=panel_summary(sites[sites.layer.isin(visible)], g.lang, atlas.catalog))
+        summary=map_parts(atlas, view and ("panel", *view),
+                          lambda: panel_summary(sites[sites.layer.isin(visible)], g.lang, atlas.catalog)))
 
 
 @bp.get("/api/sites.geojson")
@@ -227,8 +245,9 @@ def vendor(package, filename):
 def new_communes():
     """The 2025 communes through the crosswalk, with a caveat where an old commune was split."""
     atlas = get_atlas()
-    view = new_commune_view(atlas, g.lang)
-    m = build_map(atlas, g.lang, tiles=current_app.config["TILE_URL"],
+    view = atlas.memo(f"new_commune_view:{g.lang}", lambda: new_commune_view(atlas, g.lang))  # read only
+    parts = map_parts(atlas, ("new_communes", g.lang), lambda: assets.components(
+        build_map(atlas, g.lang, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
-                  sites_url=url_for("pages.api_sites"), site_url=_site_url(), units=view["geojson"])
-    return render_template("pages/new_communes.html", map=assets.components(m), view=view)
+                  sites_url=url_for("pages.api_sites"), site_url=_site_url(), units=view["geojson"])))
+    return render_template("pages/new_communes.html", map=parts, view=view)

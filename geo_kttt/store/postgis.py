@@ -9,6 +9,7 @@ table and column names come from the database's own catalogue (a whitelist), nev
 
 from __future__ import annotations
 
+import time
 import warnings
 import weakref
 from functools import cached_property
@@ -22,7 +23,7 @@ import shapely
 from ..admin import AdminUnits
 from ..crs import pinned_crs
 from ..errors import AtlasError
-from .base import Atlas, Page, assemble, order_by_clause
+from .base import TABLES, Atlas, AtlasMissing, AtlasUnreadable, Page, assemble, order_by_clause
 
 try:
     import sqlalchemy as sa
@@ -147,12 +148,64 @@ def _previous_tables(conn) -> list[str]:
 class PostgisAtlas(Atlas):
     """Read-only access to an atlas built into PostGIS; same API as :class:`Atlas`."""
 
+    CHECK_EVERY_S = 1.0  # how often is_current asks the database for its build id
+
     def __init__(self, url: str):
         self.path = url
         self._cache = {}
         self.engine = engine_for(url)
         # close the pooled connections when the atlas goes away (or at exit)
         self.close = weakref.finalize(self, self.engine.dispose)
+        self._open()
+
+    def _open(self) -> None:
+        """Read every table of one build: the build id before and after must agree."""
+        try:
+            for _attempt in range(5):
+                before = self._build_id()
+                self._cache = {name: self._load(name) for name in ("catalog", "metadata")}
+                self._cache.update({name: self._load(name) for name in (*TABLES, *self.catalog)
+                                    if name not in self._cache})
+                if self._build_id() == before:
+                    break
+                for prop in ("catalog", "metadata", "_tables", "_schemas"):
+                    self.__dict__.pop(prop, None)
+            else:
+                raise AtlasUnreadable(f"The PostGIS atlas kept changing while it was opened: "
+                                      f"{self._safe_url}")
+        except (sa.exc.SQLAlchemyError, AttributeError, KeyError, TypeError, ValueError) as e:
+            raise AtlasUnreadable(f"The PostGIS atlas at {self._safe_url} cannot be read "
+                                  f"({type(e).__name__}: {str(e).splitlines()[0]}).") from e
+        self.identity, self._checked = before, time.monotonic()
+
+    @property
+    def _safe_url(self) -> str:
+        return sa.engine.make_url(self.path).render_as_string(hide_password=True)
+
+    def _build_id(self) -> str:
+        """The id of the build in the database (its build_id, or built_at for older builds)."""
+        with self.engine.connect() as conn:
+            if not conn.execute(sa.text("SELECT to_regclass('metadata')")).scalar():
+                raise AtlasMissing(f"No atlas in the database {self._safe_url}. Build it first: "
+                                   "`geo-kttt --database URL build`.")
+            rows = dict(conn.execute(sa.text("SELECT key, value FROM metadata "
+                                             "WHERE key IN ('build_id', 'built_at')")).all())
+        return rows.get("build_id") or rows.get("built_at", "")
+
+    @property
+    def version(self) -> str:
+        return self.identity
+
+    def is_current(self) -> bool:
+        """Whether the database still holds this build; asks at most every CHECK_EVERY_S seconds."""
+        now = time.monotonic()
+        if now - self._checked < self.CHECK_EVERY_S:
+            return True
+        self._checked = now
+        try:
+            return self._build_id() == self.identity
+        except (sa.exc.SQLAlchemyError, AtlasMissing):
+            return False
 
     @cached_property
     def _tables(self) -> set[str]:
@@ -212,7 +265,8 @@ class PostgisAtlas(Atlas):
             params[f"p{i}"] = value
         cond = " AND ".join(where)
         select = ", ".join(_q(c) for c in cols)
-        with self.engine.connect() as conn:
+        # one snapshot for the count and the rows, even while a build commits
+        with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
             matched = conn.execute(sa.text(f"SELECT count(*) FROM {_q(name)} WHERE {cond}"), params).scalar()
             rows = conn.execute(sa.text(f"SELECT {select}, ST_AsBinary(geometry) FROM {_q(name)} AS t "
                                         f"WHERE {cond} ORDER BY {order} LIMIT :limit OFFSET :offset"),
