@@ -23,13 +23,64 @@ def assign_new_commune(sites: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.Serie
 
 
 def capacity_totals(df: pd.DataFrame) -> dict:
-    """Capacity totals per unit: {unit: {'min': x, 'max': y, 'sites': n}}."""
+    """Capacity totals per unit: {unit: {'min': x, 'max': y, 'sites': n}}.
+
+    Adds whatever ``df`` holds: give it one layer's sites (and one kind's, where the layer
+    has several), or use :func:`capacity_groups`.
+    """
     out = {}
     for unit, g in df[df.capacity.notna()].groupby("capacity_unit"):
         low = float(g.capacity.sum())
         high = float(g.capacity_max.fillna(g.capacity).sum())
         out[unit] = {"min": round(low, 3), "max": round(high, 3), "sites": int(len(g))}
     return out
+
+
+# Units of the headline capacity columns (the province table, `geo-kttt summary`).
+MAIN_UNITS = ("MWp", "t/day", "ha")
+
+
+def capacity_key(layer: str, kind: str | None, unit: str) -> str:
+    """The name of a capacity total: ``solar_plants:MWp``, ``waste_facilities/landfill:t/day``."""
+    return f"{layer}/{kind}:{unit}" if kind else f"{layer}:{unit}"
+
+
+def capacity_groups(sites: pd.DataFrame, catalog: dict[str, Layer]) -> dict[str, dict]:
+    """Capacity totals that add only like things: per layer, per kind where the layer has
+    several kinds (a landfill's t/day is not an incinerator's, an industrial cluster is not a
+    park), and per unit. The one function behind every capacity total (summaries, the
+    province table, the map's panel and choropleth).
+
+    Returns
+    -------
+    dict
+        ``{key: {"layer", "kind" (None for a layer of one kind), "unit", "min", "max",
+        "sites"}}`` in catalogue, kind and unit order (see :func:`capacity_key`).
+    """
+    out = {}
+    with_cap = sites[sites.capacity.notna() & sites.capacity_unit.astype(bool)]
+    for lid, layer in catalog.items():
+        part = with_cap[with_cap.layer == lid]
+        kinds = list(layer.kinds) + sorted(set(part.kind) - set(layer.kinds)) \
+            if len(layer.kinds) > 1 else [None]
+        units = list(layer.units) + sorted(set(part.capacity_unit) - set(layer.units))
+        for kind in kinds:
+            these = part if kind is None else part[part.kind == kind]
+            totals = capacity_totals(these)
+            for unit in units:
+                if unit in totals:
+                    out[capacity_key(lid, kind, unit)] = {"layer": lid, "kind": kind, "unit": unit,
+                                                          **totals[unit]}
+    return out
+
+
+def capacity_label(catalog: dict[str, Layer], group: dict, lang: str) -> str:
+    """'Điện mặt trời (MWp)', 'Cơ sở xử lý chất thải rắn – Bãi chôn lấp (tấn/ngày)'."""
+    layer = catalog[group["layer"]]
+    unit = layer.units.get(group["unit"], {}).get(lang, group["unit"])
+    kind = f" – {layer.kinds[group['kind']][lang]}" if group["kind"] in layer.kinds else \
+        (f" – {group['kind']}" if group["kind"] else "")
+    return f"{layer.title[lang]}{kind} ({unit})"
 
 
 def unit_summary(sites: pd.DataFrame, unit_codes: pd.Series, units: pd.DataFrame,
@@ -60,14 +111,14 @@ def unit_summary(sites: pd.DataFrame, unit_codes: pd.Series, units: pd.DataFrame
 
 
 def _one(code: str, name: str, g: pd.DataFrame, catalog: dict[str, Layer]) -> dict:
-    layers = {}
+    layers, groups = {}, capacity_groups(g, catalog)
     for lid in catalog:
         part = g[g.layer == lid]
         layers[lid] = {"count": int(len(part)),
                        "by_status": {k: int(v) for k, v in part.status.value_counts().items()},
-                       "capacity": capacity_totals(part)}
+                       "capacity": {k: c for k, c in groups.items() if c["layer"] == lid}}
     n = int(len(g))
-    return {"code": code, "name": name, "sites": n, "layers": layers,
+    return {"code": code, "name": name, "sites": n, "layers": layers, "capacity": groups,
             "verified_share": round(float(g.verified.mean()), 3) if n else None,
             "precision": {p: int((g.location_precision == p).sum()) for p in PRECISIONS}}
 
@@ -120,9 +171,8 @@ def flat_rows(summary: list[dict], catalog: dict[str, Layer]) -> pd.DataFrame:
             row[lid] = info["count"]
             for status, n in sorted(info["by_status"].items()):
                 row[f"{lid}:{status}"] = n
-            for unit, c in info["capacity"].items():
-                row[f"{lid}:{unit}"] = (c["min"] if c["min"] == c["max"]
-                                        else f"{c['min']:g}-{c['max']:g}")
+            for key, c in info["capacity"].items():
+                row[key] = c["min"] if c["min"] == c["max"] else f"{c['min']:g}-{c['max']:g}"
         row["verified_share"] = s["verified_share"]
         for p, n in s["precision"].items():
             row[f"precision:{p}"] = n

@@ -190,7 +190,8 @@ def build_map(atlas, lang: str = "vi", layers=None, filters: Filters | None = No
         True embeds the sites as GeoJSON (a self-contained map); False loads them from
         ``sites_url`` (the web app), with popups from ``site_url`` (``{layer}``, ``{id}``).
     metric : str, optional
-        A choropleth of districts, e.g. ``"count"``, ``"count:solar_plants"``, ``"capacity:MWp"``.
+        A choropleth of districts, e.g. ``"count"``, ``"count:solar_plants"``,
+        ``"capacity:solar_plants:MWp"`` (see :func:`geo_kttt.summary.capacity_key`).
     focus : dict, optional
         ``{"layer": …, "id": …}`` to zoom to and open, or ``{"bbox": [w, s, e, n]}``.
     fit : str, optional

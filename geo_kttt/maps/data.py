@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..catalog import SOURCE_SEP, STATUSES
 from ..errors import AtlasError
+from ..summary import capacity_groups, capacity_label
 
 # Per-atlas caches (feature strings, simplified shapes), dropped with the atlas.
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -202,18 +203,23 @@ def district_geojson(atlas, codes=None) -> dict:
     return gj
 
 
-def capacity_units(atlas) -> list[str]:
-    """Capacity units used by the sites (MWp, t/day, ha, …), most common first."""
-    units = all_sites(atlas)["capacity_unit"]
-    return [u for u in units[units.astype(bool)].value_counts().index]
+def capacity_options(atlas) -> dict[str, dict]:
+    """The capacity totals the sites have, each within one layer (and kind) and one unit
+    (:func:`geo_kttt.summary.capacity_groups`), by key (``solar_plants:MWp``)."""
+    cache = _CACHE.setdefault(atlas, {})
+    if "capacity_groups" not in cache:
+        cache["capacity_groups"] = capacity_groups(all_sites(atlas), atlas.catalog)
+    return cache["capacity_groups"]
 
 
 def metric_options(atlas, lang: str) -> list[tuple[str, str]]:
-    """(value, label) of every choropleth metric: all sites, sites per layer, capacity per unit."""
+    """(value, label) of every choropleth metric: all sites, sites per layer, and each capacity
+    total that adds like things (one layer, one kind where it has several, one unit)."""
     label = {"vi": ("Số điểm", "Tổng công suất"), "en": ("Number of sites", "Total capacity")}[lang]
     out = [("count", label[0])]
     out += [(f"count:{lid}", f"{label[0]}: {layer.title[lang]}") for lid, layer in atlas.catalog.items()]
-    out += [(f"capacity:{u}", f"{label[1]} ({u})") for u in capacity_units(atlas)]
+    out += [(f"capacity:{k}", f"{label[1]}: {capacity_label(atlas.catalog, c, lang)}")
+            for k, c in capacity_options(atlas).items()]
     return out
 
 
@@ -233,7 +239,10 @@ def metric_values(atlas, filters: Filters, metric: str, lang: str) -> tuple[dict
     if kind == "count" and arg:
         sites = sites[sites.layer == arg]
     if kind == "capacity":
-        sites = sites[sites.capacity_unit == arg]
+        group = capacity_options(atlas)[arg]
+        sites = sites[(sites.layer == group["layer"]) & (sites.capacity_unit == group["unit"])]
+        if group["kind"]:
+            sites = sites[sites.kind == group["kind"]]
         per = sites.groupby("district_code")["capacity"].sum()
     else:
         per = sites.groupby("district_code").size()
