@@ -61,10 +61,11 @@ def _values(params, name: str) -> list[str]:
 
 
 def _check(name: str, values: list[str], allowed) -> tuple:
+    """The values in the order of ``allowed`` (so that one view has one URL)."""
     bad = [v for v in values if v not in allowed]
     if bad:
         raise FilterError(f"{name}: unknown value(s) {', '.join(bad)}; allowed: {', '.join(allowed)}")
-    return tuple(dict.fromkeys(values))
+    return tuple(a for a in allowed if a in values)
 
 
 def parse_filters(params, atlas) -> Filters:
@@ -85,8 +86,10 @@ def parse_filters(params, atlas) -> Filters:
     verified = (params.get("verified") or "").strip().lower()
     if verified not in TRUE + FALSE:
         raise FilterError(f"verified: use 1 or 0, not {verified!r}")
-    return Filters(layers=_check("layers", layers, list(atlas.catalog)) if has_layers else None,
-                   statuses=_check("status", statuses, list(STATUSES)) or None,
+    layers = _check("layers", layers, list(atlas.catalog)) if has_layers else None
+    statuses = _check("status", statuses, list(STATUSES))
+    return Filters(layers=None if layers == tuple(atlas.catalog) else layers,  # all = no filter
+                   statuses=None if statuses in ((), tuple(STATUSES)) else statuses,
                    district=district or None, verified=verified in TRUE)
 
 
