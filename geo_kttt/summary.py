@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .catalog import PRECISIONS, Layer
@@ -57,20 +58,32 @@ def capacity_groups(sites: pd.DataFrame, catalog: dict[str, Layer]) -> dict[str,
         ``{key: {"layer", "kind" (None for a layer of one kind), "unit", "min", "max",
         "sites"}}`` in catalogue, kind and unit order (see :func:`capacity_key`).
     """
-    out = {}
     with_cap = sites[sites.capacity.notna() & sites.capacity_unit.astype(bool)]
-    for lid, layer in catalog.items():
-        part = with_cap[with_cap.layer == lid]
-        kinds = list(layer.kinds) + sorted(set(part.kind) - set(layer.kinds)) \
-            if len(layer.kinds) > 1 else [None]
-        units = list(layer.units) + sorted(set(part.capacity_unit) - set(layer.units))
-        for kind in kinds:
-            these = part if kind is None else part[part.kind == kind]
-            totals = capacity_totals(these)
-            for unit in units:
-                if unit in totals:
-                    out[capacity_key(lid, kind, unit)] = {"layer": lid, "kind": kind, "unit": unit,
-                                                          **totals[unit]}
+    several = {lid for lid, layer in catalog.items() if len(layer.kinds) > 1}
+    df = pd.DataFrame({"layer": with_cap.layer.to_numpy(), "unit": with_cap.capacity_unit.to_numpy(),
+                       "kind": np.where(with_cap.layer.isin(several), with_cap.kind, ""),
+                       "low": with_cap.capacity.to_numpy(),
+                       "high": with_cap.capacity_max.fillna(with_cap.capacity).to_numpy()})
+    sums = df.groupby(["layer", "kind", "unit"]).agg(low=("low", "sum"), high=("high", "sum"),
+                                                     sites=("low", "size"))
+    found = {key: row for key, row in zip(sums.index, sums.itertuples(), strict=True)}
+
+    def rank(key):
+        lid, kind, unit = key
+        layer = catalog.get(lid)
+        order = list(catalog).index(lid) if layer else len(catalog)
+        kinds, units = (list(layer.kinds), list(layer.units)) if layer else ([], [])
+        return (order, lid, kinds.index(kind) if kind in kinds else len(kinds), kind,
+                units.index(unit) if unit in units else len(units), unit)
+
+    out = {}
+    for lid, kind, unit in sorted(found, key=rank):
+        if lid not in catalog:
+            continue
+        r = found[(lid, kind, unit)]
+        out[capacity_key(lid, kind or None, unit)] = {
+            "layer": lid, "kind": kind or None, "unit": unit, "min": round(float(r.low), 3),
+            "max": round(float(r.high), 3), "sites": int(r.sites)}
     return out
 
 
@@ -102,20 +115,26 @@ def unit_summary(sites: pd.DataFrame, unit_codes: pd.Series, units: pd.DataFrame
     -------
     list of dict, one per unit plus a province total (code ``"total"``).
     """
-    sites = sites.assign(_unit=unit_codes.values)
-    rows = [(u.code, u.name, sites[sites._unit == u.code]) for u in units.itertuples()]
-    if (sites._unit == UNASSIGNED).any():
-        rows.append((UNASSIGNED, "(chưa xác định / not determined)", sites[sites._unit == UNASSIGNED]))
+    keep = [c for c in ("layer", "kind", "status", "capacity", "capacity_max", "capacity_unit",
+                        "verified", "location_precision") if c in sites]
+    sites = pd.DataFrame(sites[keep]).assign(_unit=unit_codes.values)  # no geometry: fast subsets
+    parts = dict(tuple(sites.groupby("_unit", sort=False)))
+    empty = sites.iloc[0:0]
+    rows = [(u.code, u.name, parts.get(u.code, empty)) for u in units.itertuples()]
+    if UNASSIGNED in parts:
+        rows.append((UNASSIGNED, "(chưa xác định / not determined)", parts[UNASSIGNED]))
     rows.append(("total", "Toàn tỉnh / Province", sites))
     return [_one(code, name, g, catalog) for code, name, g in rows]
 
 
 def _one(code: str, name: str, g: pd.DataFrame, catalog: dict[str, Layer]) -> dict:
     layers, groups = {}, capacity_groups(g, catalog)
+    statuses = g.groupby(["layer", "status"]).size()
+    counts = g.layer.value_counts()
     for lid in catalog:
-        part = g[g.layer == lid]
-        layers[lid] = {"count": int(len(part)),
-                       "by_status": {k: int(v) for k, v in part.status.value_counts().items()},
+        by_status = statuses[lid] if lid in statuses.index.get_level_values(0) else {}
+        layers[lid] = {"count": int(counts.get(lid, 0)),
+                       "by_status": {k: int(v) for k, v in dict(by_status).items()},
                        "capacity": {k: c for k, c in groups.items() if c["layer"] == lid}}
     n = int(len(g))
     return {"code": code, "name": name, "sites": n, "layers": layers, "capacity": groups,

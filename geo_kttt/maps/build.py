@@ -209,7 +209,7 @@ def build_map(atlas, lang: str = "vi", layers=None, filters: Filters | None = No
     """
     filters = filters or Filters()
     visible = list(layers or filters.layers or atlas.catalog)
-    m = folium.Map(location=CENTER, zoom_start=ZOOM, tiles=None, control_scale=True,
+    m = folium.Map(location=CENTER, zoom_start=ZOOM, tiles=None, control_scale=False,  # atlas.js: metric
                    prefer_canvas=False, min_zoom=7, max_zoom=19)
     base = tile_layer(tiles, attribution)
     if base is not None:

@@ -11,12 +11,15 @@ import math
 import weakref
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from ..catalog import SOURCE_SEP, STATUSES
 from ..errors import AtlasError
+from ..sites import METRIC_CRS
 from ..summary import capacity_groups, capacity_label
+from . import labels
 
 # Per-atlas caches (feature strings, simplified shapes), dropped with the atlas.
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -194,16 +197,37 @@ def site_detail(atlas, layer: str, site_id: str) -> dict | None:
 
 
 def district_geojson(atlas, codes=None) -> dict:
-    """District boundaries (simplified ~50 m) with code and name, as a GeoJSON dict."""
+    """District boundaries (simplified ~50 m) with code, name and ``label`` (where the name
+    may go, best first: [[lon, lat], …]; :func:`_label_points`), as a GeoJSON dict."""
     cache = _CACHE.setdefault(atlas, {})
     if "districts" not in cache:
         d = atlas.districts()[["code", "name", "full_name", "geometry"]].copy()
         d["geometry"] = d.geometry.simplify(SIMPLIFY_DEG, preserve_topology=True)
+        d["label"] = _label_points(atlas, d)
         cache["districts"] = json.loads(d.to_crs(4326).to_json(drop_id=True))
     gj = cache["districts"]
     if codes is not None:
         gj = {**gj, "features": [f for f in gj["features"] if f["properties"]["code"] in codes]}
     return gj
+
+
+def _label_points(atlas, districts) -> list:
+    """Where each district's name goes on the web map, best first (:mod:`.labels`): the point
+    clear of every site's marker at the province's zoom, then up to 40 other candidates, from
+    which atlas.js takes the first clear of the markers it shows at any zoom. [[lon, lat], …]."""
+    sites = all_sites(atlas).to_crs(METRIC_CRS)
+    xy = np.column_stack([sites.geometry.x, sites.geometry.y]) if len(sites) else np.zeros((0, 2))
+    obstacles = labels.web_obstacles(xy, sites.layer.to_numpy())
+    out = []
+    for g, name in zip(districts.to_crs(METRIC_CRS).geometry, districts.name, strict=True):
+        size = labels.web_label_size(name)
+        best = labels.label_point(g, size, obstacles)
+        cands = labels.candidates(g, size)
+        cands = cands[np.linspace(0, len(cands) - 1, min(40, len(cands))).astype(int)]
+        pts = gpd.GeoSeries(gpd.points_from_xy([best.x, *cands[:, 0]], [best.y, *cands[:, 1]]),
+                            crs=METRIC_CRS).to_crs(4326)
+        out.append([[round(p.x, 5), round(p.y, 5)] for p in pts])
+    return out
 
 
 def capacity_options(atlas) -> dict[str, dict]:

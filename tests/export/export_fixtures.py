@@ -38,7 +38,15 @@ def tweaked_atlas(admin, folder: Path):
     df.to_csv(path, index=False)
     build(layers, admin, folder / "atlas.gpkg")
     with sqlite3.connect(folder / "atlas.gpkg") as db:
+        # the R-tree triggers call SpatiaLite functions sqlite3 lacks; they are not needed for a
+        # change of text: set aside, then put back as they were
+        triggers = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                              "AND tbl_name = 'sorting_pilots'").fetchall()
+        for name, _sql in triggers:
+            db.execute(f'DROP TRIGGER "{name}"')
         sets = ", ".join(f'"{col}" = ?' for col in HOSTILE)
         db.execute(f"UPDATE sorting_pilots SET {sets} WHERE id = ?",
                    [*HOSTILE.values(), df.loc[first, "id"]])
+        for _name, sql in triggers:
+            db.execute(sql)
     return open_atlas(folder / "atlas.gpkg"), df.loc[first, "id"], df.loc[row, "id"]

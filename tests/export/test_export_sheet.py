@@ -110,7 +110,7 @@ def test_scale_bar_is_true_to_metres(atlas):
 
 def test_empty_selection_still_renders(atlas, tmp_path):
     pdf = render_sheet(atlas, Selection(district="886"), tmp_path / "e.pdf", lang="en")
-    assert "No site matches the filters" in _text(pdf)
+    assert "No located site in An Phú" in _text(pdf)  # not "no site matches the filter"
 
 
 def test_bad_options_leave_no_file(atlas, tmp_path):

@@ -251,3 +251,16 @@ def test_docs_say_what_an_unknown_district_code_gives(client):
     assert client.get("/?district=999").status_code == 400
     assert client.get("/api/sites.geojson?district=999").status_code == 400
     assert client.get("/districts/999").status_code == 404
+
+
+def test_new_communes_page_is_fast(client):
+    """Issue 12 §16: the view is computed once per atlas, not on every request (2-2.5 s)."""
+    import time
+
+    assert client.get("/new-communes").status_code == 200  # the first request computes it
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        assert client.get("/new-communes").status_code == 200
+        times.append(time.perf_counter() - t0)
+    assert sorted(times)[2] < 0.2, times
