@@ -131,6 +131,17 @@ def _bilingual(value, where: str) -> dict:
     return {"vi": value["vi"], "en": value["en"]}
 
 
+def _unit(value, where: str) -> dict:
+    """A unit's labels, and optionally ``base``: the general unit it is a measure in
+    (``t_raw/day`` is a ``t/day``), so that imported figures in that unit convert."""
+    out = _bilingual(value, where)
+    if "base" in value:
+        if not isinstance(value["base"], str) or not value["base"]:
+            raise CatalogError(f"{where}: 'base' names a general unit, e.g. base = \"t/day\"")
+        out["base"] = value["base"]
+    return out
+
+
 def parse_layer(path: Path) -> Layer:
     """Read and check one layer definition file.
 
@@ -174,7 +185,7 @@ def parse_layer(path: Path) -> Layer:
     if bad:
         raise CatalogError(f"{where('statuses')}: unknown {bad}; allowed: {sorted(STATUSES)}")
     kinds = {k: _bilingual(v, f"{where('kinds')}.{k}") for k, v in d["kinds"].items()}
-    units = {k: _bilingual(v, f"{where('units')}.{k}") for k, v in d.get("units", {}).items()}
+    units = {k: _unit(v, f"{where('units')}.{k}") for k, v in d.get("units", {}).items()}
     reported = []
     for i, r in enumerate(d.get("reported", [])):
         if "label" not in r or "source" not in r:

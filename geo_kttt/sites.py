@@ -58,8 +58,42 @@ def district_points(districts: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return reproject(districts.set_index("code"), METRIC_CRS).representative_point()
 
 
+# A coordinate this close (in degrees, ~0.2 m) to a reference point is that point: exports
+# write the drawn point with 6 decimals, and it must read back as the reference point.
+SAME_POINT_DEG = 2e-6
+SITE_COORDINATE = "site coordinate"
+
+
+class Places:
+    """Where a site without its own coordinate is drawn: commune reference points and a
+    point inside each district, both in EPSG:4326."""
+
+    def __init__(self, admin: AdminUnits):
+        self.communes = admin.commune_points.set_index("code").geometry
+        self.districts = reproject(district_points(admin.districts), 4326)
+
+    def reference(self, commune_code, district_code):
+        """(point, position source) of the reference point for these codes, or (None, "")."""
+        if commune_code and commune_code in self.communes.index:
+            return self.communes[commune_code], f"commune reference point {commune_code}"
+        if district_code and district_code in self.districts.index:
+            return self.districts[district_code], f"point inside district {district_code}"
+        return None, ""
+
+    def is_reference(self, lon, lat, commune_code, district_code) -> bool:
+        """True when (lon, lat) is the reference point these codes place a site at: not a
+        coordinate of the site itself (e.g. the drawn point of an export read back)."""
+        point, _ = self.reference(commune_code, district_code)
+        if point is None or lon is None or lat is None or pd.isna(lon) or pd.isna(lat):
+            return False
+        return abs(point.x - float(lon)) <= SAME_POINT_DEG and abs(point.y - float(lat)) <= SAME_POINT_DEG
+
+
 def locate(df: pd.DataFrame, admin: AdminUnits) -> gpd.GeoDataFrame:
     """Give every typed record a point and say where the point came from.
+
+    A coordinate equal to the reference point of the record's commune (or district) is that
+    reference point, not a site coordinate.
 
     Parameters
     ----------
@@ -71,22 +105,17 @@ def locate(df: pd.DataFrame, admin: AdminUnits) -> gpd.GeoDataFrame:
     -------
     GeoDataFrame in EPSG:4326 with a ``position_source`` column.
     """
-    cpts = admin.commune_points.set_index("code")
-    dpts = reproject(district_points(admin.districts), 4326)
+    places = Places(admin)
     geoms, how = [], []
     for r in df.itertuples():
-        if pd.notna(r.lon) and pd.notna(r.lat):
+        own = pd.notna(r.lon) and pd.notna(r.lat)
+        if own and not places.is_reference(r.lon, r.lat, r.commune_code, r.district_code):
             geoms.append(gpd.points_from_xy([r.lon], [r.lat])[0])
-            how.append("site coordinate")
-        elif r.commune_code and r.commune_code in cpts.index:
-            geoms.append(cpts.geometry[r.commune_code])
-            how.append(f"commune reference point {r.commune_code}")
-        elif r.district_code in dpts.index:
-            geoms.append(dpts[r.district_code])
-            how.append(f"point inside district {r.district_code}")
+            how.append(SITE_COORDINATE)
         else:
-            geoms.append(None)
-            how.append("")
+            point, source = places.reference(r.commune_code, r.district_code)
+            geoms.append(point)
+            how.append(source)
     gdf = gpd.GeoDataFrame(df.assign(position_source=how), geometry=geoms, crs=4326)
     gdf["lon"], gdf["lat"] = gdf.geometry.x.round(6), gdf.geometry.y.round(6)
     return gdf

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pandas as pd
 
 from .catalog import PRECISIONS, Layer
@@ -25,13 +26,76 @@ def assign_new_commune(sites: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.Serie
 
 
 def capacity_totals(df: pd.DataFrame) -> dict:
-    """Capacity totals per unit: {unit: {'min': x, 'max': y, 'sites': n}}."""
+    """Capacity totals per unit: {unit: {'min': x, 'max': y, 'sites': n}}.
+
+    Adds whatever ``df`` holds: give it one layer's sites (and one kind's, where the layer
+    has several), or use :func:`capacity_groups`.
+    """
     out = {}
     for unit, g in df[df.capacity.notna()].groupby("capacity_unit"):
         low = float(g.capacity.sum())
         high = float(g.capacity_max.fillna(g.capacity).sum())
         out[unit] = {"min": round(low, 3), "max": round(high, 3), "sites": int(len(g))}
     return out
+
+
+# Units of the headline capacity columns (the province table, `geo-kttt summary`).
+MAIN_UNITS = ("MWp", "t/day", "ha")
+
+
+def capacity_key(layer: str, kind: str | None, unit: str) -> str:
+    """The name of a capacity total: ``solar_plants:MWp``, ``waste_facilities/landfill:t/day``."""
+    return f"{layer}/{kind}:{unit}" if kind else f"{layer}:{unit}"
+
+
+def capacity_groups(sites: pd.DataFrame, catalog: dict[str, Layer]) -> dict[str, dict]:
+    """Capacity totals that add only like things: per layer, per kind where the layer has
+    several kinds (a landfill's t/day is not an incinerator's, an industrial cluster is not a
+    park), and per unit. The one function behind every capacity total (summaries, the
+    province table, the map's panel and choropleth).
+
+    Returns
+    -------
+    dict
+        ``{key: {"layer", "kind" (None for a layer of one kind), "unit", "min", "max",
+        "sites"}}`` in catalogue, kind and unit order (see :func:`capacity_key`).
+    """
+    with_cap = sites[sites.capacity.notna() & sites.capacity_unit.astype(bool)]
+    several = {lid for lid, layer in catalog.items() if len(layer.kinds) > 1}
+    df = pd.DataFrame({"layer": with_cap.layer.to_numpy(), "unit": with_cap.capacity_unit.to_numpy(),
+                       "kind": np.where(with_cap.layer.isin(several), with_cap.kind, ""),
+                       "low": with_cap.capacity.to_numpy(),
+                       "high": with_cap.capacity_max.fillna(with_cap.capacity).to_numpy()})
+    sums = df.groupby(["layer", "kind", "unit"]).agg(low=("low", "sum"), high=("high", "sum"),
+                                                     sites=("low", "size"))
+    found = {key: row for key, row in zip(sums.index, sums.itertuples(), strict=True)}
+
+    def rank(key):
+        lid, kind, unit = key
+        layer = catalog.get(lid)
+        order = list(catalog).index(lid) if layer else len(catalog)
+        kinds, units = (list(layer.kinds), list(layer.units)) if layer else ([], [])
+        return (order, lid, kinds.index(kind) if kind in kinds else len(kinds), kind,
+                units.index(unit) if unit in units else len(units), unit)
+
+    out = {}
+    for lid, kind, unit in sorted(found, key=rank):
+        if lid not in catalog:
+            continue
+        r = found[(lid, kind, unit)]
+        out[capacity_key(lid, kind or None, unit)] = {
+            "layer": lid, "kind": kind or None, "unit": unit, "min": round(float(r.low), 3),
+            "max": round(float(r.high), 3), "sites": int(r.sites)}
+    return out
+
+
+def capacity_label(catalog: dict[str, Layer], group: dict, lang: str) -> str:
+    """'Điện mặt trời (MWp)', 'Cơ sở xử lý chất thải rắn – Bãi chôn lấp (tấn/ngày)'."""
+    layer = catalog[group["layer"]]
+    unit = layer.units.get(group["unit"], {}).get(lang, group["unit"])
+    kind = f" – {layer.kinds[group['kind']][lang]}" if group["kind"] in layer.kinds else \
+        (f" – {group['kind']}" if group["kind"] else "")
+    return f"{layer.title[lang]}{kind} ({unit})"
 
 
 def unit_summary(sites: pd.DataFrame, unit_codes: pd.Series, units: pd.DataFrame,
@@ -53,29 +117,29 @@ def unit_summary(sites: pd.DataFrame, unit_codes: pd.Series, units: pd.DataFrame
     -------
     list of dict, one per unit plus a province total (code ``"total"``).
     """
-    sites = sites.assign(_unit=unit_codes.values)
-    by_unit = dict(tuple(sites.groupby("_unit", sort=False)))  # one pass, not one filter per unit
+    keep = [c for c in ("layer", "kind", "status", "capacity", "capacity_max", "capacity_unit",
+                        "verified", "location_precision") if c in sites]
+    sites = pd.DataFrame(sites[keep]).assign(_unit=unit_codes.values)  # no geometry: fast subsets
+    parts = dict(tuple(sites.groupby("_unit", sort=False)))
     empty = sites.iloc[0:0]
-    rows = [(u.code, u.name, by_unit.get(u.code, empty)) for u in units.itertuples()]
-    if UNASSIGNED in by_unit:
-        rows.append((UNASSIGNED, "(chưa xác định / not determined)", by_unit[UNASSIGNED]))
+    rows = [(u.code, u.name, parts.get(u.code, empty)) for u in units.itertuples()]
+    if UNASSIGNED in parts:
+        rows.append((UNASSIGNED, "(chưa xác định / not determined)", parts[UNASSIGNED]))
     rows.append(("total", "Toàn tỉnh / Province", sites))
     return [_one(code, name, g, catalog) for code, name, g in rows]
 
 
 def _one(code: str, name: str, g: pd.DataFrame, catalog: dict[str, Layer]) -> dict:
-    layers = {}
-    parts = dict(tuple(g.groupby("layer", sort=False))) if len(g) else {}
+    layers, groups = {}, capacity_groups(g, catalog)
+    statuses = g.groupby(["layer", "status"]).size()
+    counts = g.layer.value_counts()
     for lid in catalog:
-        part = parts.get(lid)
-        if part is None:  # what the lines below give for no site
-            layers[lid] = {"count": 0, "by_status": {}, "capacity": {}}
-            continue
-        layers[lid] = {"count": int(len(part)),
-                       "by_status": {k: int(v) for k, v in part.status.value_counts().items()},
-                       "capacity": capacity_totals(part)}
+        by_status = statuses[lid] if lid in statuses.index.get_level_values(0) else {}
+        layers[lid] = {"count": int(counts.get(lid, 0)),
+                       "by_status": {k: int(v) for k, v in dict(by_status).items()},
+                       "capacity": {k: c for k, c in groups.items() if c["layer"] == lid}}
     n = int(len(g))
-    return {"code": code, "name": name, "sites": n, "layers": layers,
+    return {"code": code, "name": name, "sites": n, "layers": layers, "capacity": groups,
             "verified_share": round(float(g.verified.mean()), 3) if n else None,
             "precision": {p: int((g.location_precision == p).sum()) for p in PRECISIONS}}
 
@@ -146,9 +210,8 @@ def flat_rows(summary: list[dict], catalog: dict[str, Layer]) -> pd.DataFrame:
             row[lid] = info["count"]
             for status, n in sorted(info["by_status"].items()):
                 row[f"{lid}:{status}"] = n
-            for unit, c in info["capacity"].items():
-                row[f"{lid}:{unit}"] = (c["min"] if c["min"] == c["max"]
-                                        else f"{c['min']:g}-{c['max']:g}")
+            for key, c in info["capacity"].items():
+                row[key] = c["min"] if c["min"] == c["max"] else f"{c['min']:g}-{c['max']:g}"
         row["verified_share"] = s["verified_share"]
         for p, n in s["precision"].items():
             row[f"precision:{p}"] = n

@@ -14,7 +14,8 @@ from .admin import AdminUnits
 from .catalog import FIELDS, PRECISIONS, SOURCE_SEP, CatalogError, Layer, load_atlas_meta, load_catalog
 from .crs import reproject
 from .errors import AtlasError
-from .sites import METRIC_CRS, locate, to_bool, to_number, typed
+from .sites import METRIC_CRS, SITE_COORDINATE, locate, to_bool, to_number, typed
+from .text import safe_cell
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # NUL and the other control characters (tab and line breaks excepted): never meant as text.
@@ -63,17 +64,37 @@ class ValidationFailed(AtlasError, ValueError):
                          "\n".join(str(p) for p in errors))
 
 
+def cell_problem(value) -> tuple[str, str] | None:
+    """The one rule on the text of a cell, for layer files and imported files alike.
+
+    Returns
+    -------
+    (message, fix) or None
+        A control character, or text that a spreadsheet would run as a formula
+        (starting with = + - @, a plain negative number excepted).
+    """
+    if not isinstance(value, str):
+        return None
+    bad = CONTROL_RE.search(value)
+    if bad:
+        return (f"has a control character (U+{ord(bad.group()):04X})",
+                "delete it: retype the cell or save the file again as plain UTF-8 text")
+    if safe_cell(value) != value:
+        return (f"'{value[:60]}' starts like a spreadsheet formula",
+                "remove the leading = + - @ (a spreadsheet would run it as a formula; formulas are "
+                "never stored: type the plain value)")
+    return None
+
+
 def _check_values(layer: Layer, df: pd.DataFrame, add) -> None:
-    """Per-cell rules: required, types, allowed values."""
+    """Per-cell rules: text, required, types, allowed values."""
     allowed = {"status": layer.statuses, "kind": tuple(layer.kinds),
                "capacity_unit": ("",) + tuple(layer.units), "location_precision": tuple(PRECISIONS)}
     for i, r in enumerate(df.to_dict("records"), start=1):
         sid = r.get("id", "")
         for name, v in r.items():
-            bad = CONTROL_RE.search(v) if isinstance(v, str) else None
-            if bad:
-                add("error", i, sid, name, f"has a control character (U+{ord(bad.group()):04X})",
-                    "delete it: retype the cell or save the file again as plain UTF-8 text")
+            if (bad := cell_problem(v)):
+                add("error", i, sid, name, *bad)
         for name, (kind, required, _vi, _en) in FIELDS.items():
             v = r.get(name, "")
             if required and v == "":
@@ -92,8 +113,10 @@ def _check_values(layer: Layer, df: pd.DataFrame, add) -> None:
                 add("error", i, sid, name, f"'{v[:30]}' is not a year between {YEARS[0]} and {YEARS[1]}",
                     "write the four-digit year, e.g. 2024, or leave the cell empty")
             if name in allowed and v not in allowed[name] and v != "":
+                labels = layer.kinds if name == "kind" else {}
                 add("error", i, sid, name, f"'{v}' is not allowed in layer {layer.id}",
-                    f"use one of: {', '.join(a for a in allowed[name] if a)}")
+                    "use one of: " + ", ".join(a + (f" ({labels[a]['vi']} / {labels[a]['en']})"
+                                                    if a in labels else "") for a in allowed[name] if a))
         if sid and not ID_RE.match(sid):
             add("error", i, sid, "id", "has characters other than a-z, 0-9 and '-'",
                 "use a lower-case slug such as 'solar-sao-mai'")
@@ -150,9 +173,27 @@ def _check_codes(df: pd.DataFrame, admin: AdminUnits, add) -> None:
                 "correct district_code or commune_code")
 
 
+def _check_precision(gdf: gpd.GeoDataFrame, add) -> None:
+    """Precision and position source never disagree: ``exact``/``approximate`` exactly when the
+    site is drawn at its own coordinate."""
+    for idx, r in gdf.iterrows():
+        own, prec = r.position_source == SITE_COORDINATE, r.location_precision
+        if prec in ("exact", "approximate") and not own:
+            add("error", idx + 1, r["id"], "lon/lat",
+                f"precision '{prec}', but ({r.lon}, {r.lat}) is the {r.position_source}, where the "
+                "atlas draws sites it has no coordinate for: not a position of the site",
+                "set location_precision to commune (or district) and empty lon/lat, or give the "
+                "site's own coordinate")
+        elif prec in ("commune", "district") and own:
+            add("error", idx + 1, r["id"], "location_precision",
+                f"precision '{prec}', but lon/lat ({r.lon}, {r.lat}) give a coordinate of the site itself",
+                "set location_precision to exact or approximate, or empty lon/lat to draw the site "
+                f"at its {prec}'s reference point")
+
+
 def _check_positions(gdf: gpd.GeoDataFrame, admin: AdminUnits, add) -> None:
     """Coordinates inside the province and inside the declared district and commune."""
-    own = gdf[gdf.position_source == "site coordinate"]
+    own = gdf[gdf.position_source == SITE_COORDINATE]
     if own.empty:
         return
     m = reproject(own, METRIC_CRS)
@@ -207,6 +248,7 @@ def validate_layer(layer: Layer, df: pd.DataFrame, admin: AdminUnits, file: str)
     if any(p.severity == "error" for p in problems):
         return None, problems
     gdf = locate(typed(df), admin)
+    _check_precision(gdf, add)
     _check_positions(gdf, admin, add)
     return gdf, problems
 

@@ -1,7 +1,8 @@
+import pytest
 from conftest import LAYERS
 
 from geo_kttt import io
-from geo_kttt.summary import district_summary, flat_rows, new_commune_summary, reconcile
+from geo_kttt.summary import capacity_groups, district_summary, flat_rows, new_commune_summary, reconcile
 
 
 def test_province_totals_reconcile_with_the_report(atlas):
@@ -27,13 +28,13 @@ def test_district_rows_add_up_to_the_total(atlas):
     assert len(units) == 11
     assert sum(s["sites"] for s in units) == total["sites"] == len(atlas.sites())
     tinh_bien = next(s for s in units if s["code"] == "890")
-    assert tinh_bien["layers"]["solar_plants"]["capacity"]["MWp"]["min"] == 310
+    assert tinh_bien["layers"]["solar_plants"]["capacity"]["solar_plants:MWp"]["min"] == 310
     assert sum(total["precision"].values()) == total["sites"]
 
 
 def test_ranges_are_kept_as_ranges(atlas):
     total = district_summary(atlas)[-1]
-    cap = total["layers"]["waste_facilities"]["capacity"]["t/day"]
+    cap = total["layers"]["waste_facilities"]["capacity"]["waste_facilities/incinerator:t/day"]
     assert cap["max"] - cap["min"] == 3  # Vĩnh Gia: 12-15 t/day
 
 
@@ -50,3 +51,23 @@ def test_new_commune_summary_keeps_unplaceable_sites_apart(atlas):
 def test_flat_rows_have_one_row_per_unit(atlas):
     df = flat_rows(district_summary(atlas), atlas.catalog)
     assert len(df) == 12 and "solar_plants:MWp" in df.columns
+
+
+def test_capacity_totals_add_only_like_things(atlas):
+    """Issue 12 §2: within one layer, one kind where the layer has several, and one unit."""
+    sites = atlas.sites()
+    groups = capacity_groups(sites, atlas.catalog)
+    for key, c in groups.items():
+        part = sites[(sites.layer == c["layer"]) & (sites.capacity_unit == c["unit"])]
+        part = part[part.capacity.notna()]
+        if c["kind"]:
+            part = part[part.kind == c["kind"]]
+        assert len(atlas.catalog[c["layer"]].kinds) > 1 or c["kind"] is None, key
+        assert (c["min"], c["sites"]) == (pytest.approx(part.capacity.sum()), len(part)), key
+    ha = {k for k, c in groups.items() if c["unit"] == "ha"}
+    assert ha == {"industrial_parks/industrial_park:ha", "industrial_parks/industrial_cluster:ha",
+                  "rice_models/srp:ha"}
+    total = district_summary(atlas)[-1]
+    assert total["capacity"] == groups  # the one function behind summaries and pages
+    df = flat_rows(district_summary(atlas), atlas.catalog)
+    assert "industrial_parks/industrial_park:ha" in df.columns and "industrial_parks:ha" not in df.columns

@@ -101,8 +101,8 @@ def test_point_in_wrong_district(solar, admin):
 
 
 def test_point_in_declared_commune_passes(solar, admin):
-    pt = admin.commune_points.set_index("code").loc["30538"]
-    found = problems(solar, admin, record(location_precision="approximate", lon=pt.lon, lat=pt.lat))
+    # inside xã An Hảo, ~440 m from its reference point (which would not be a site coordinate)
+    found = problems(solar, admin, record(location_precision="approximate", lon="105.016", lat="10.478"))
     assert [p for p in found if p.severity == "error"] == []
 
 
@@ -121,3 +121,47 @@ def test_missing_data_file_and_cross_layer_duplicate(tmp_path, admin):
     _, _, found = validate_all(layers, admin)
     assert any(p.field == "file" and "industrial_parks.csv" in p.file for p in found)
     assert any("also used in layer solar_plants" in p.message for p in found)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("notes", '=HYPERLINK("http://evil.example/","Xem")'), ("operator", "@SUM(A1:A9)"),
+    ("name_en", "+84 296 123 456"), ("sources", "-cmd|' /C calc'!A0"),
+])
+def test_formula_like_text_is_refused(solar, admin, field, value):
+    """One rule for layer files and imports (issue 12 §5): `validate` and `build` refuse it."""
+    errors = [p for p in problems(solar, admin, record(**{field: value})) if p.field == field]
+    assert errors and "starts like a spreadsheet formula" in errors[0].message, errors
+    assert problems(solar, admin, record(notes="Công suất -3.5 MWp so với 2020")) == []
+
+
+def test_formula_in_a_layer_file_fails_validate_all(admin, tmp_path):
+    layers = tmp_path / "layers"
+    shutil.copytree(LAYERS, layers)
+    df = io.read_layer_file(layers / "solar_plants.csv")
+    df.loc[0, "notes"] = '=HYPERLINK("http://evil.example/","Xem")'
+    io.write_layer_file(df, layers / "solar_plants.csv", COLUMNS)
+    _, _, found = validate_all(layers, admin)
+    bad = [p for p in found if p.severity == "error" and "spreadsheet formula" in p.message]
+    assert [(p.row, p.field) for p in bad] == [(1, "notes")]
+
+
+def test_reference_point_is_not_a_site_coordinate(solar, admin):
+    """Issue 12 §3: a coordinate equal to the point a site was placed at is that point."""
+    point = admin.commune_points.set_index("code").geometry["30538"]
+    xy = {"lon": f"{point.x:.6f}", "lat": f"{point.y:.6f}"}
+    gdf, found = validate_layer(solar, pd.DataFrame([record(**xy)]), admin, "solar_plants.csv")
+    assert found == [] and gdf.position_source.iloc[0] == "commune reference point 30538"
+
+
+@pytest.mark.parametrize("precision, dlon, field, text", [
+    ("approximate", 0.0, "lon/lat", "is the commune reference point 30538"),
+    ("exact", 0.0, "lon/lat", "not a position of the site"),
+    ("commune", 0.004, "location_precision", "give a coordinate of the site itself"),
+    ("district", 0.004, "location_precision", "give a coordinate of the site itself"),
+])
+def test_precision_and_position_source_never_disagree(solar, admin, precision, dlon, field, text):
+    point = admin.commune_points.set_index("code").geometry["30538"]
+    rec = record(location_precision=precision, lon=f"{point.x + dlon:.6f}", lat=f"{point.y:.6f}")
+    errors = [p for p in problems(solar, admin, rec) if p.severity == "error"]
+    assert [p.field for p in errors] == [field] and text in errors[0].message, errors
+    assert errors[0].fix

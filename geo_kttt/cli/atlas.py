@@ -8,7 +8,14 @@ from pathlib import Path
 
 from ..admin import import_boundaries, load_admin
 from ..store import build, open_atlas
-from ..summary import district_summary, flat_rows, new_commune_summary, reconcile
+from ..summary import (
+    MAIN_UNITS,
+    capacity_groups,
+    district_summary,
+    flat_rows,
+    new_commune_summary,
+    reconcile,
+)
 from ..validate import validate_all
 from .common import fmt_table, paths
 
@@ -56,10 +63,15 @@ def cmd_summary(args) -> int:
     if args.format == "csv":
         sys.stdout.write(df.to_csv(index=False))
         return 0
-    caps = [c for c in df.columns if ":" in c and c.split(":")[1] in ("MWp", "t/day", "ha")]
+    groups = capacity_groups(atlas.sites(), catalog)  # the columns flat_rows names by these keys
+    caps = [k for k, c in groups.items() if c["unit"] in MAIN_UNITS and k in df.columns]
     df["verified_share"] = df["verified_share"].map(lambda v: f"{v:.0%}" if v == v else "")
     cols = ["code", "name", *catalog, *caps, "verified_share", "sites"]
-    short = {c: c.split("_")[0] + (" " + c.split(":")[1] if ":" in c else "") for c in cols[2:]}
+    short = {c: c.split("_")[0] for c in cols[2:]}
+    for k in caps:
+        prefix = groups[k]["layer"].split("_")[0]
+        kind = (groups[k]["kind"] or "").removeprefix(prefix + "_")
+        short[k] = prefix + (f"/{kind}" if kind else "") + " " + groups[k]["unit"]
     shown = df[cols].rename(columns={**short, "verified_share": "verified"})
     print(fmt_table(shown, list(shown.columns)))
     print("\nReported in the provincial report vs located in the atlas:")

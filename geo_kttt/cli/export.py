@@ -64,7 +64,11 @@ def _open(args):
 
 
 def _out(args, atlas, sel, suffix: str) -> Path:
-    return Path(args.output) if args.output else Path(file_stem(atlas, sel) + suffix)
+    """-o FILE, or the safe default name: in the current folder, or in -o FOLDER when it is one."""
+    name = file_stem(atlas, sel) + suffix
+    if args.output and Path(args.output).is_dir():
+        return Path(args.output) / name
+    return Path(args.output) if args.output else Path(name)
 
 
 def _cmd_sheet(args) -> int:

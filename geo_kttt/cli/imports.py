@@ -1,9 +1,11 @@
-"""`geo-kttt import FILE --layer ID`: officers' files into a layer, with a preview and a log."""
+"""`geo-kttt import FILE [--layer ID]`: officers' files into a layer (or into each layer its
+rows name), with a preview and a log."""
 
 from __future__ import annotations
 
 from ..admin import load_admin
-from ..imports.merge import CHANGES_FILE, Result, run_import
+from ..imports.batch import run_import_file
+from ..imports.merge import CHANGES_FILE, Result
 from ..imports.source import MAX_MB
 from .common import paths
 
@@ -13,7 +15,7 @@ MAX_SHOWN = 200
 def report(result: Result, dry_run: bool, out=print) -> None:
     """Print problems, warnings and the plan (added / changed field by field / unchanged / removed)."""
     src = result.source
-    out(f"{src.path}: {len(src.rows)} row(s), read as {src.encoding}")
+    out(f"{src.name}: {len(src.rows)} row(s), read as {src.encoding}")
     for w in result.warnings:
         out(f"WARNING: {w}")
     for p in result.problems[:MAX_SHOWN]:
@@ -44,31 +46,37 @@ def _short(text: str, width: int = 100) -> str:
 
 def cmd_import(args) -> int:
     layers = paths(args)[0]
-    result = run_import(args.file, args.layer, layers, load_admin(args.data_dir), crs=args.crs,
-                        dry_run=args.dry_run, skip_invalid=args.skip_invalid,
-                        reject_path=args.reject_file, remove_missing=args.remove_missing,
-                        max_mb=args.max_mb)
-    report(result, args.dry_run)
-    errors = len(result.problems)
+    results = run_import_file(args.file, layers, load_admin(args.data_dir), layer_id=args.layer,
+                              crs=args.crs, dry_run=args.dry_run, skip_invalid=args.skip_invalid,
+                              reject_path=args.reject_file, remove_missing=args.remove_missing,
+                              max_mb=args.max_mb)
+    for result in results:
+        if len(results) > 1:
+            print(f"\n== layer {result.layer} ==")
+        report(result, args.dry_run)
+    errors = sum(len(r.problems) for r in results)
     if args.dry_run:
         print(f"Dry run: nothing written ({errors} error(s)).")
         return 1 if errors else 0
-    if result.reject_file:
-        print(f"{len(result.rejected)} row(s) rejected, saved to {result.reject_file}")
-    if errors and not result.reject_file:
+    rejected = [r for r in results if r.reject_file]
+    for r in rejected:
+        print(f"{len(r.rejected)} row(s) rejected, saved to {r.reject_file}")
+    if errors and not rejected:
         print(f"Nothing written: {errors} error(s). Fix them and import again, "
               "or use --skip-invalid to import the good rows.")
         return 1
-    print(f"Wrote {layers / (args.layer + '.csv')} and logged the changes in {layers / CHANGES_FILE}."
-          if result.written else "No changes to write.")
+    written = [r.layer for r in results if r.written]
+    print(f"Wrote {', '.join(str(layers / (lid + '.csv')) for lid in written)} and logged the changes in "
+          f"{layers / CHANGES_FILE}." if written else "No changes to write.")
     return 0
 
 
 def register(subparsers) -> None:
-    """Add ``geo-kttt import FILE --layer ID [--crs] [--dry-run] [--skip-invalid]``."""
+    """Add ``geo-kttt import FILE [--layer ID] [--crs] [--dry-run] [--skip-invalid]``."""
     p = subparsers.add_parser("import", help="import site updates from an officer's file into a layer")
     p.add_argument("file", help=".xlsx, .csv, .geojson, .kml, .kmz, .shp/.zip/folder or .gpkg")
-    p.add_argument("--layer", required=True, help="layer id, e.g. solar_plants")
+    p.add_argument("--layer", help="layer id, e.g. solar_plants; optional when the file has a 'layer' "
+                   "column (the atlas's own exports): then each row goes to its layer")
     p.add_argument("--crs", help="CRS of the coordinates when the file does not say, e.g. EPSG:9208")
     p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
     p.add_argument("--skip-invalid", action="store_true",

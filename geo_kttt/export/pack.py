@@ -88,9 +88,9 @@ PACK_FILES = {  # file name ending -> (Vietnamese, English) description
 
 def pack_readme(atlas, sel: Selection, names: list[str]) -> str:
     """The investor pack's README: contents, then the atlas facts in Vietnamese and English."""
+    scope = dict.fromkeys(scope_name(atlas, sel, x) for x in ("vi", "en"))  # a name said once
     lines = [f"{atlas.metadata['title_vi']} - Bộ tài liệu nhà đầu tư / Investor pack",
-             f"{scope_name(atlas, sel, 'vi')} / {scope_name(atlas, sel, 'en')}", "=" * 60, "",
-             "Nội dung / Contents:"]
+             " / ".join(scope), "=" * 60, "", "Nội dung / Contents:"]
     for name in names:
         vi, en = next((d for end, d in PACK_FILES.items() if name.endswith(end)), ("", ""))
         lines += [f"  {name}", f"      {vi}", f"      {en}"]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
@@ -27,6 +28,7 @@ from shapely.geometry import box
 from .. import io
 from ..crs import reproject
 from ..i18n import register, t
+from ..maps.labels import box_obstacle, label_point, obstacles_array
 from ..sites import METRIC_CRS
 from .selection import (
     IMPRECISE,
@@ -48,6 +50,7 @@ RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "font.family": FONT, "svg.fonttype"
       "text.parse_math": False, "text.usetex": False}
 # A light box behind labels (path effects would turn PDF text into unsearchable paths).
 HALO = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.7, "edgecolor": "none"}
+MARKER_PT = 4.2  # a site marker's radius in points (scatter s=34 k², edge 1.6 k), with some air
 
 register({
     "sheet_subtitle": {"vi": "Các cơ sở kinh tế tuần hoàn", "en": "Circular-economy sites"},
@@ -64,6 +67,8 @@ register({
     "sheet_crs": {"vi": "Hệ tọa độ VN-2000 / TM-3 104-45 (EPSG:9208)",
                   "en": "Coordinates VN-2000 / TM-3 104-45 (EPSG:9208)"},
     "sheet_no_sites": {"vi": "Không có cơ sở nào khớp bộ lọc", "en": "No site matches the filters"},
+    "sheet_no_located": {"vi": "Chưa có cơ sở nào được định vị tại {place}",
+                         "en": "No located site in {place}"},
 })
 
 
@@ -211,17 +216,22 @@ def _draw_map(ax, atlas, sel, sites, view, lang, k) -> list:
     ax.set_ylim(view[1], view[3])
     ax.set_aspect("equal")
     _draw_context(ax, atlas, box(*view), k)
-    _draw_districts(ax, atlas, sel, view, k)
+    m_pt = (view[2] - view[0]) / (ax.get_position().width * ax.figure.get_figwidth() * 72)
+    xy = _spread(sites, m_pt * 72, k)
+    _draw_districts(ax, atlas, sel, view, k, np.column_stack([xy, np.full(len(xy), MARKER_PT * k * m_pt)]))
     if sel.bbox:  # the box the sites were chosen in
         import geopandas as gpd
 
         outline = reproject(gpd.GeoSeries([box(*sel.bbox).segmentize(0.01)], crs=4326), METRIC_CRS)
         outline.boundary.plot(ax=ax, color="#c00000", linewidth=1.0 * k, linestyle=(0, (5, 3)), zorder=4)
-    if sites.empty:
-        ax.text(0.5, 0.9, _l("sheet_no_sites", lang, "\n"), transform=ax.transAxes, ha="center",
+    if sites.empty:  # nothing in the extent at all, or nothing that passes the filters
+        none_here = select_sites(atlas, Selection(district=sel.district, bbox=sel.bbox)).empty
+        text = "\n".join(t("sheet_no_located", x).format(place=scope_name(atlas, sel, x)) if none_here
+                         else t("sheet_no_sites", x) for x in (("vi", "en") if lang == "both" else (lang,)))
+        ax.text(0.5, 0.9, text, transform=ax.transAxes, ha="center",
                 va="top", fontsize=12 * k, color="#aa0000", zorder=6, bbox=HALO)
         return []
-    return _draw_sites(ax, atlas, sites, view, k)
+    return _draw_sites(ax, atlas, sites, xy, k)
 
 
 def _draw_context(ax, atlas, frame, k):
@@ -241,26 +251,30 @@ def _draw_context(ax, atlas, frame, k):
     border.plot(ax=ax, color="#a0522d", linewidth=1.2, linestyle=(0, (6, 3)))
 
 
-def _draw_districts(ax, atlas, sel, view, k):
-    """Districts of the extent in white, the others grey; names above their inner point."""
+def _draw_districts(ax, atlas, sel, view, k, markers):
+    """Districts of the extent in white, the others grey; each name inside its district, clear
+    of the ``markers`` (x, y, r) and of the names before it (:mod:`geo_kttt.maps.labels`)."""
     frame = box(*view)
     allds = reproject(atlas.districts(), METRIC_CRS)
     inside = allds.code.isin(extent_districts(atlas, sel).code)
     if not inside.all():
         allds[~inside].plot(ax=ax, color="#f6f6f6", edgecolor="#a8a8a8", linewidth=0.5)
     allds[inside].plot(ax=ax, color="white", edgecolor="#555555", linewidth=0.8)
+    m_pt = (view[2] - view[0]) / (ax.get_position().width * ax.figure.get_figwidth() * 72)
+    placed = [obstacles_array(markers)]
     for _, d in allds.iterrows():
         part = d.geometry.intersection(frame)
         if part.is_empty or (not inside[d.name] and part.area < frame.area * 0.02):
             continue
-        p = part.representative_point()  # district-level sites sit here: label above it
-        ax.text(p.x, p.y + (view[3] - view[1]) * 0.012, d["name"], fontsize=7.5 * k, ha="center",
-                va="bottom", zorder=3, color="#333333" if inside[d.name] else "#8a8a8a", bbox=HALO)
+        size = ((len(d["name"]) * 0.6 * 7.5 + 4) * k * m_pt, 7.5 * 1.5 * k * m_pt)
+        p = label_point(part, size, np.vstack(placed))
+        ax.text(p.x, p.y, d["name"], fontsize=7.5 * k, ha="center", va="center", zorder=3,
+                color="#333333" if inside[d.name] else "#8a8a8a", bbox=HALO)
+        placed.append(np.array([box_obstacle(p.x, p.y, size)]))
 
 
-def _draw_sites(ax, atlas, sites, view, k) -> list:
-    """Filled markers for precise sites, rings for commune/district-level ones."""
-    xy = _spread(sites, (view[2] - view[0]) / (ax.get_position().width * ax.figure.get_figwidth()), k)
+def _draw_sites(ax, atlas, sites, xy, k) -> list:
+    """Filled markers for precise sites, rings for commune/district-level ones, at ``xy``."""
     hollow = sites.location_precision.isin(IMPRECISE)
     drawn = []
     for lid in atlas.catalog:
@@ -288,8 +302,6 @@ def _bare(ax, view):
 
 def _spread(sites, m_per_inch: float, k: float):
     """Marker positions: sites sharing a point are set on a small ring around it."""
-    import numpy as np
-
     xy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
     key = [f"{x:.0f},{y:.0f}" for x, y in xy]
     groups = {}

@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 import textwrap
 
+import numpy as np
 import pandas as pd
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
+from matplotlib.textpath import TextPath
 from shapely.geometry import box
 
 from ..crs import reproject
 from ..i18n import register, t
+from ..maps.labels import box_obstacle, label_point, line_obstacles, obstacles_array
 from ..sites import METRIC_CRS
 from ..summary import unit_summary
 from .selection import extent_districts
@@ -41,7 +45,8 @@ def _l(key, lang, sep=" / "):
 
 
 def draw_locator(ax, atlas, view, lang, k):
-    """An Giang among its neighbours, the Cambodian border and the map's frame."""
+    """An Giang among its neighbours, the Cambodian border and the map's frame; the names are
+    set where they cross neither the frame nor each other (:mod:`geo_kttt.maps.labels`)."""
     ax.set_xticks([])
     ax.set_yticks([])
     for s in ax.spines.values():
@@ -50,25 +55,55 @@ def draw_locator(ax, atlas, view, lang, k):
     ax.set_facecolor("#f4f8fb")
     ctx = atlas.table("context")
     districts = reproject(atlas.districts(), METRIC_CRS)
+    names, land, border = [], None, None  # names: (text, where it may go, points, style)
     if ctx is not None:
         ctx = reproject(ctx, METRIC_CRS)
         neigh = ctx[ctx.role.str.startswith("neighbour")]
         neigh.plot(ax=ax, color="#e4e4e4", edgecolor="#9a9a9a", linewidth=0.4)
-        for _, n in neigh.iterrows():
-            p = n.geometry.representative_point()
-            ax.text(p.x, p.y, n["name"], fontsize=5 * k, ha="center", color="#555555", clip_on=True)
         border = ctx[ctx.role.str.startswith("international")]
         border.plot(ax=ax, color="#a0522d", linewidth=0.9, linestyle=(0, (4, 2)))
-        _cambodia_label(ax, ctx, lang, k)
-        bounds = ctx[ctx.role.str.startswith(("neighbour", "focus"))].total_bounds
+        land = ctx[ctx.role.str.startswith(("neighbour", "focus"))].union_all()
+        bounds = land.bounds
+        if not border.empty:  # show some of the land beyond the border, to name it
+            reach = max(bounds[2] - bounds[0], bounds[3] - bounds[1]) * 0.12
+            bounds = box(*bounds).union(border.union_all().buffer(reach)).bounds
+        names = [(n["name"], n.geometry, 5 * k, {"color": "#555555"}) for _, n in neigh.iterrows()]
     else:
         bounds = districts.total_bounds
     districts.plot(ax=ax, color="#f3c98b", edgecolor="#c08a3e", linewidth=0.3)
-    a = districts.union_all().representative_point()
-    ax.text(a.x, a.y, "An Giang", fontsize=6 * k, weight="bold", ha="center", bbox=HALO)
     ax.add_patch(Rectangle((view[0], view[1]), view[2] - view[0], view[3] - view[1], fill=False,
                            edgecolor="#c00000", linewidth=1.0 * k, zorder=5))
     _fit(ax, bounds)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    shown = box(x0, y0, x1, y1)
+    if border is not None and not border.empty:  # beyond the border line, near it
+        beyond = shown.difference(land).intersection(border.union_all().buffer((x1 - x0) * 0.15))
+        names.insert(0, (_l("sheet_cambodia", lang, "\n"), beyond, 5 * k,
+                         {"color": "#a0522d", "style": "italic"}))
+    names.insert(0, ("An Giang", districts.union_all(), 6 * k, {"weight": "bold", "bbox": HALO}))
+    _place_names(ax, names, shown, box(*view), k)
+
+
+def _place_names(ax, names, shown, frame, k):
+    """Each name where it crosses neither the map's frame nor a name set before it; a name with
+    no such place is left out (An Giang's, first, always shows)."""
+    m_pt = (shown.bounds[2] - shown.bounds[0]) / (ax.get_position().width * ax.figure.get_figwidth() * 72)
+    placed = [obstacles_array(line_obstacles(frame, 1.2 * k * m_pt, 4 * k * m_pt))]
+    for i, (text, where, pt, style) in enumerate(names):
+        region = where.intersection(shown)
+        if region.is_empty:
+            continue
+        lines = text.split("\n")
+        for size_pt in (pt, pt * 0.8):  # a little smaller where the full size finds no room
+            wide = max(_text_pt(x, size_pt, style.get("weight") == "bold") for x in lines)
+            size = ((wide + 4) * m_pt, (len(lines) * 1.3 * size_pt + 2) * m_pt)
+            p, room = label_point(region, size, np.vstack(placed), with_room=True)
+            if room >= 0:
+                break
+        if room < 0 and i > 0:
+            continue  # better no name than one across the frame or another name
+        ax.text(p.x, p.y, text, fontsize=size_pt, ha="center", va="center", clip_on=True, zorder=6, **style)
+        placed.append(np.array([box_obstacle(p.x, p.y, size)]))
 
 
 def _fit(ax, bounds):
@@ -83,23 +118,6 @@ def _fit(ax, bounds):
     ax.set_aspect("equal")
     ax.set_xlabel("")
     ax.set_ylabel("")
-
-
-def _cambodia_label(ax, ctx, lang, k):
-    """Label the land beyond the border line (not covered by any Vietnamese unit)."""
-    border = ctx[ctx.role.str.startswith("international")]
-    if border.empty:
-        return
-    land = ctx[ctx.role.str.startswith(("neighbour", "focus"))].union_all()
-    b = border.union_all()
-    x0, y0, x1, y1 = b.bounds
-    span = max(x1 - x0, y1 - y0)
-    near = box(x0 - span * 0.3, y0, x1, y1 + span * 0.3).difference(land)
-    if near.is_empty:
-        return
-    p = near.representative_point()
-    ax.text(p.x, p.y, _l("sheet_cambodia", lang, "\n"), fontsize=5 * k, ha="center", va="center",
-            color="#a0522d", style="italic")
 
 
 def summary_frame(atlas, sel, sites, shown, lang) -> pd.DataFrame:
@@ -119,39 +137,91 @@ def summary_frame(atlas, sel, sites, shown, lang) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["name", *shown, "sites", "verified"])
 
 
+def _text_pt(text: str, pt: float, bold: bool = True) -> float:
+    """The width in points of one line of ``text`` in the sheet's font (DejaVu Sans)."""
+    prop = FontProperties(family="DejaVu Sans", weight="bold" if bold else "normal", size=pt)
+    return TextPath((0, 0), text, prop=prop).get_extents().width if text.strip() else 0.0
+
+
+def _wrap_pt(text: str, width_pt: float, pt: float) -> list[str] | None:
+    """``text`` in lines no wider than ``width_pt`` (breaks at spaces and after '/' or '-'), or
+    None when a single word is wider."""
+    out = []
+    for para in text.split("\n"):
+        words = [w for w in re.split(r"(?<=[/-])|\s+", para) if w]
+        line = ""
+        for w in words:
+            joined = line + ("" if not line or line.endswith(("/", "-")) else " ") + w
+            if _text_pt(joined, pt) <= width_pt:
+                line = joined
+            elif _text_pt(w, pt) > width_pt:
+                return None
+            else:
+                out.append(line)
+                line = w
+        out.append(line)
+    return out
+
+
+def fit_headers(texts: list[str], widths_pt: list[float], max_pt: float, min_pt: float):
+    """The largest font size (≤ ``max_pt``) at which every header fits its cell's width, and
+    the headers wrapped at that size; at ``min_pt`` long words are left to overflow."""
+    pt = max_pt
+    while pt > min_pt:
+        lines = [_wrap_pt(t, w, pt) for t, w in zip(texts, widths_pt, strict=True)]
+        if all(x is not None and len(x) <= 6 for x in lines):
+            return pt, ["\n".join(x) for x in lines]
+        pt -= 0.25
+    return min_pt, [textwrap.fill(t, 14, break_long_words=False) for t in texts]
+
+
+def _header_texts(atlas, shown, lang) -> list[str]:
+    """District, each layer's title, sites and verified: in one language, or vi then en."""
+    langs = ("vi", "en") if lang == "both" else (lang,)
+
+    def both(texts: dict) -> str:
+        return "\n".join(dict.fromkeys(texts[x] for x in langs))
+
+    keys = [both({x: t(key, x) for x in langs})
+            for key in ("sheet_district", "sheet_sites", "sheet_verified")]
+    return [keys[0], *(both(atlas.catalog[lid].title) for lid in shown), keys[1], keys[2]]
+
+
 def draw_table(ax, atlas, sel, sites, shown, lang, k):
-    """The summary table; header cells carry each layer's colour."""
+    """The summary table, bilingual with ``lang='both'``; header cells carry each layer's
+    colour, their text set at the size at which every header fits its cell."""
     ax.axis("off")
     df = summary_frame(atlas, sel, sites, shown, lang)
-    head_lang = "vi" if lang == "both" else lang
     ncols = len(shown) + 3
-    first = 0.18 if ncols > 6 else 0.3
+    first = 0.16 if ncols > 6 else 0.3
     widths = [first] + [(1 - first) / (ncols - 1)] * (ncols - 1)
-    col_pt = widths[1] * ax.get_position().width * ax.figure.get_figwidth() * 72
-    names = [atlas.catalog[lid].title[head_lang] for lid in shown]
-    longest = max([len(w) for n in names for w in re.split(r"[\s-]+", n)] + [6])
-    head_pt = max(4.5 * k, min(5.5 * k, col_pt / (longest * 0.6)))  # long words fit their cell
-    chars = max(longest, int(col_pt / (head_pt * 0.58)))
-    wrap = lambda text, n: textwrap.fill(text, n, break_long_words=False)  # noqa: E731
-    header = ([wrap(_l("sheet_district", lang), int(chars * widths[0] / widths[1]))]
-              + [wrap(n, chars) for n in names]
-              + [wrap(_l(key, lang), chars) for key in ("sheet_sites", "sheet_verified")])
+    width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72
+    height_pt = ax.get_position().height * ax.figure.get_figheight() * 72
+    # a cell's text is inset by a tenth of the cell's width on each side (matplotlib's Cell.PAD)
+    head_pt, header = fit_headers(_header_texts(atlas, shown, lang), [w * width_pt * 0.8 for w in widths],
+                                  6 * k, 3.6 * k)
     cells = [[str(v) for v in row] for row in df.itertuples(index=False)]
-    ax.set_title(_l("sheet_table", lang), fontsize=7.5 * k, loc="left")
+    title = _l("sheet_table", lang)  # on one line: smaller rather than over the parts above
+    title_pt = next((p * k for p in (7.5, 7, 6.5, 6) if _text_pt(title, p * k, False) <= width_pt),
+                    5.5 * k)
+    ax.set_title(title, fontsize=title_pt, loc="left")
     table = ax.table(cellText=cells, colLabels=header, colWidths=widths, loc="upper center",
                      cellLoc="right", colLoc="center")
     table.auto_set_font_size(False)
     table.set_fontsize(6 * k)
     lines = max(h.count("\n") + 1 for h in header)
-    row_h = min(0.9 / (len(cells) + lines), 0.075)
+    row_h = min(6 * k * 1.9 / height_pt, 0.075)
+    head_h = (lines * head_pt * 1.22 + 4 * k) / height_pt
+    if head_h + row_h * len(cells) > 0.98:  # a long table: rows shrink to fit the box
+        row_h = (0.98 - head_h) / max(len(cells), 1)
     for (r, c), cell in table.get_celld().items():
-        cell.set_height(row_h * (lines if r == 0 else 1))
+        cell.set_height(head_h if r == 0 else row_h)
         cell.set_edgecolor("#bbbbbb")
         cell.set_linewidth(0.4)
         if c == 0:
             cell.set_text_props(ha="left")
         if r == 0:
-            cell.set_text_props(weight="bold", fontsize=head_pt)
+            cell.set_text_props(weight="bold", fontsize=head_pt, linespacing=1.1)
             if 1 <= c <= len(shown):
                 cell.set_facecolor(atlas.catalog[shown[c - 1]].color + "33")
         if r == len(cells):

@@ -116,6 +116,16 @@ def read_text_rows(path, data: bytes | None = None) -> tuple[list[list[str]], st
     return [[c.strip() for c in r] for r in rows], enc
 
 
+def number_text(x: float) -> str:
+    """A number of a workbook or GIS file as text that reads back as that number, never as a
+    Vietnamese thousands group: 1.5 -> '1.5', 12.0 -> '12', but 1.125 -> '1.1250' (not
+    '1.125', which a person may have typed for one thousand one hundred and twenty-five)."""
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    text = repr(x)
+    return text + "0" if re.fullmatch(r"-?[1-9]\d{0,2}\.\d{3}", text) else text
+
+
 def xlsx_value(v) -> str:
     """A spreadsheet cell as text: 12.0 -> '12', dates ISO, booleans true/false, None ''."""
     import datetime as dt
@@ -124,8 +134,8 @@ def xlsx_value(v) -> str:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
+    if isinstance(v, float):
+        return number_text(v)
     if isinstance(v, dt.datetime):
         return v.date().isoformat() if v.time() == dt.time() else v.isoformat()
     if isinstance(v, dt.date):
@@ -135,6 +145,11 @@ def xlsx_value(v) -> str:
 
 def read_xlsx_rows(path) -> tuple[list[list[str]], str]:
     """Rows of the first worksheet of an .xlsx file, formulas kept as their text ('=…')."""
+    return read_xlsx_sheets(path)[0][1], "xlsx"
+
+
+def read_xlsx_sheets(path) -> list[tuple[str, list[list[str]]]]:
+    """(title, rows) of every worksheet of an .xlsx file, formulas kept as their text ('=…')."""
     import warnings
 
     import openpyxl
@@ -143,8 +158,7 @@ def read_xlsx_rows(path) -> tuple[list[list[str]], str]:
         warnings.simplefilter("ignore", UserWarning)  # openpyxl: styles, data validation
         wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
-        ws = wb.worksheets[0]
-        rows = [[xlsx_value(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        return [(ws.title, [[xlsx_value(v) for v in row] for row in ws.iter_rows(values_only=True)])
+                for ws in wb.worksheets]
     finally:
         wb.close()
-    return rows, "xlsx"

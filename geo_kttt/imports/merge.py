@@ -19,11 +19,14 @@ import pandas as pd
 
 from .. import io
 from ..catalog import COLUMNS, FIELDS, CatalogError, Layer, load_catalog
+from ..sites import Places
 from ..text import fold, safe_cell, slug
-from ..validate import Problem, validate_layer
+from ..validate import Problem, cell_problem, validate_layer
 from . import crs as crsmod
 from .encodings import legacy_encoding, legacy_hint
-from .source import MAX_MB, ImportFailed, Source, column_name, coordinates, normalise, read_source
+from .plain import AdminNames, complete, new_site_defaults
+from .source import MAX_MB, ImportFailed, Source, column_name, coordinates, normalise, read_sources
+from .split import split_layers
 
 CHANGES_FILE = "changes.csv"
 CHANGE_COLUMNS = ["date", "layer", "id", "action", "field", "old", "new", "source",
@@ -41,11 +44,15 @@ class Checked:
 
 
 def _problem(src, i, sid, column, msg, fix, severity="error") -> Problem:
-    return Problem(severity, str(src.path), src.rownums[i] if i is not None else None, sid, column, msg, fix)
+    return Problem(severity, src.name, src.rownums[i] if i is not None else None, sid, column, msg, fix)
 
 
-def check_rows(src: Source, layer: Layer, province, crs: str | None = None) -> tuple[Checked, list[str]]:
-    """Per-cell and per-row checks that need the import file itself; returns (Checked, warnings)."""
+def check_rows(src: Source, layer: Layer, admin, crs: str | None = None) -> tuple[Checked, list[str]]:
+    """Per-cell and per-row checks that need the import file itself; returns (Checked, warnings).
+
+    Names become codes, units the layer's (converted), figures plain numbers
+    (:func:`geo_kttt.imports.plain.complete`).
+    """
     problems, bad, warnings = [], set(), list(src.notes)
 
     def add(i, column, msg, fix):
@@ -55,17 +62,24 @@ def check_rows(src: Source, layer: Layer, province, crs: str | None = None) -> t
 
     for i, row in enumerate(src.rows):
         for j, v in enumerate(row):
-            if safe_cell(v) != v:
-                add(i, src.header[j], f"'{v[:60]}' starts like a spreadsheet formula",
-                    "remove the leading = + - @ (formulas are never imported; type the plain value)")
+            if (issue := cell_problem(v)):
+                add(i, src.header[j], *issue)
             elif (enc := legacy_encoding(v)):
                 add(i, src.header[j], f"'{v[:60]}' looks like {enc} text, not Unicode", legacy_hint(enc))
-    lon, lat = coordinates(src, crs, province, add, warnings.append)
+    lon, lat = coordinates(src, crs, admin.province, add, warnings.append)
+    names = AdminNames(admin)
     records, seen = [], {}
     for i, row in enumerate(src.rows):
-        rec = {f: normalise(f, row[j], layer) for f, j in src.colmap.items() if f in FIELDS}
+        rec = {f: normalise(f, row[j], layer) if f not in ("capacity", "capacity_max") else row[j].strip()
+               for f, j in src.colmap.items() if f in FIELDS}
         if {"lon", "lat"} <= set(src.colmap) or {"x", "y"} <= set(src.colmap) or src.xy is not None:
             rec["lon"], rec["lat"] = lon[i], lat[i]
+        extra = {k: row[src.colmap[k]].strip() for k in ("district", "commune") if k in src.colmap}
+        extra["header_unit"] = src.header_units.get("capacity", "")
+        rec, found, notes = complete(rec, extra, layer, names)
+        for f, msg, fix in found:
+            add(i, column_name(src, f), msg, fix)
+        warnings += [f"row {src.rownums[i]}: {n}" for n in notes]
         sid = rec.get("id", "")
         if not sid and not rec.get("name_vi"):
             add(i, column_name(src, "id"), "the row has neither an id nor a Vietnamese name",
@@ -94,11 +108,25 @@ class Plan:
     removed: list = field(default_factory=list)  # with remove_missing
 
 
-def merge(existing: pd.DataFrame, records: dict, remove_missing: bool, warn):
+def _same(name: str, old: str, new: str) -> bool:
+    """Equal values: '210' and '210.0' are the same figure."""
+    if old == new:
+        return True
+    if FIELDS.get(name, ("str",))[0] in ("float", "int") and old and new:
+        try:
+            return float(old) == float(new)
+        except ValueError:
+            return False
+    return False
+
+
+def merge(existing: pd.DataFrame, records: dict, remove_missing: bool, warn, fill=None):
     """Merge ``records`` {row index: record} into ``existing``; returns (frame, origin, plan).
 
-    An empty cell in the file keeps the stored value. ``origin`` maps id -> row index.
-    ``warn(row index, message, is_error=False)`` receives the notes on matching.
+    An empty cell in the file keeps the stored value, and so does the same figure written
+    another way ('210.0'). ``origin`` maps id -> row index. ``warn(row index, message,
+    is_error=False, column=None, fix=None)`` receives the notes on matching;
+    ``fill(record, is_new, row index)`` completes a merged record (defaults, positions).
     """
     old = {r["id"]: {c: r.get(c, "") for c in COLUMNS} for r in existing.to_dict("records")}
     by_name = {(fold(r["name_vi"]), r["commune_code"]): sid for sid, r in old.items()}
@@ -116,7 +144,9 @@ def merge(existing: pd.DataFrame, records: dict, remove_missing: bool, warn):
             warn(i, f"describes the same site '{sid}' as another row of the file; merge the two rows", True)
             continue
         base = new.get(sid, dict.fromkeys(COLUMNS, ""))
-        new[sid] = {**base, **{k: v for k, v in rec.items() if v != ""}, "id": sid}
+        merged = {**base, **{k: v for k, v in rec.items() if v != "" and not _same(k, base.get(k, ""), v)},
+                  "id": sid}
+        new[sid] = fill(merged, sid not in old, i) if fill else merged
         origin[sid] = i
     plan = Plan(missing=sorted(set(old) - set(origin)))
     if remove_missing:
@@ -157,7 +187,7 @@ def _validate(layer, frame, origin, src, admin, layer_path, other_ids):
         msg = p.message if not value or value in p.message else f"{p.message} (value '{value}')"
         column = "/".join(src.header[src.colmap[f]] if f in src.colmap else f"{f} (not in file)"
                           for f in fields) or p.field
-        out.append(replace(p, file=str(src.path), row=src.rownums[i], field=column, message=msg))
+        out.append(replace(p, file=src.name, row=src.rownums[i], field=column, message=msg))
     for sid, i in origin.items():
         if sid in other_ids:
             out.append(_problem(src, i, sid, "id", f"id '{sid}' is already used in layer {other_ids[sid]}",
@@ -176,6 +206,7 @@ class Result:
     rejected: list = field(default_factory=list)  # spreadsheet row numbers
     written: bool = False
     reject_file: Path | None = None
+    layer: str = ""
 
 
 def run_import(path, layer_id: str, layers_dir, admin, crs=None, dry_run=False, skip_invalid=False,
@@ -212,26 +243,42 @@ def run_import(path, layer_id: str, layers_dir, admin, crs=None, dry_run=False, 
     ImportFailed
         When the file as a whole cannot be used (format, damage, encoding, size, layer, CRS).
     """
-    layers_dir, path = Path(layers_dir), Path(path)
-    try:
-        catalog = load_catalog(layers_dir)
-        crs = crsmod.check(crs) if crs else None
-    except (CatalogError, crsmod.CrsProblem) as e:
-        raise ImportFailed(str(e)) from e
+    catalog, crs = prepare(layers_dir, crs)
     if layer_id not in catalog:
         raise ImportFailed(f"unknown layer '{layer_id}'; use one of {', '.join(catalog)}")
-    src = read_source(path, max_mb)
-    checked, warnings = check_rows(src, catalog[layer_id], admin.province, crs)
+    parts, warnings = split_layers(read_sources(path, max_mb), catalog, layer_id)
+    result = import_source(parts[layer_id], layer_id, catalog, layers_dir, admin, crs, dry_run,
+                           skip_invalid, reject_path, remove_missing, today)
+    result.warnings[:0] = warnings
+    return result
+
+
+def prepare(layers_dir, crs: str | None):
+    """(catalog, checked CRS) for an import into ``layers_dir``; ImportFailed when unusable."""
+    try:
+        return load_catalog(Path(layers_dir)), (crsmod.check(crs) if crs else None)
+    except (CatalogError, crsmod.CrsProblem) as e:
+        raise ImportFailed(str(e)) from e
+
+
+def import_source(src: Source, layer_id: str, catalog, layers_dir, admin, crs=None, dry_run=False,
+                  skip_invalid=False, reject_path=None, remove_missing=False,
+                  today: str | None = None) -> Result:
+    """Import the rows of ``src`` into layer ``layer_id`` (see :func:`run_import`)."""
+    layers_dir, path = Path(layers_dir), Path(src.path)
+    date = today or dt.datetime.now(dt.UTC).date().isoformat()
+    checked, warnings = check_rows(src, catalog[layer_id], admin, crs)
     layer_path = layers_dir / f"{layer_id}.csv"
     existing = io.read_layer_file(layer_path) if layer_path.is_file() else pd.DataFrame(columns=COLUMNS)
     other_ids = _other_ids(layers_dir, catalog, layer_id)
     problems, bad = list(checked.problems), set(checked.bad)
-    ctx = (catalog[layer_id], existing, src, admin, layer_path, other_ids, remove_missing)
+    ctx = (catalog[layer_id], existing, src, admin, layer_path, other_ids, remove_missing,
+           f"{path.name} (geo-kttt import {date})")
     frame, plan, found, notes = _settle(ctx, checked.records, problems, bad, skip_invalid)
-    warnings += [f"row {src.rownums[i]}: {m}" for i, m, e in notes if not e]
-    warnings += [str(p) for p in found if p.severity == "warning" and p.file == str(src.path)]
-    result = Result(src, problems, warnings, plan, sorted(src.rownums[i] for i in bad))
-    if dry_run or (problems and not skip_invalid) or any(p.file != str(src.path) for p in problems):
+    warnings += [f"row {src.rownums[i]}: {m}" for i, m, e, *_ in notes if not e]
+    warnings += [str(p) for p in found if p.severity == "warning" and p.file == src.name]
+    result = Result(src, problems, warnings, plan, sorted(src.rownums[i] for i in bad), layer=layer_id)
+    if dry_run or (problems and not skip_invalid) or any(p.file != src.name for p in problems):
         return result
     if bad:
         result.reject_file = Path(reject_path) if reject_path else \
@@ -239,9 +286,36 @@ def run_import(path, layer_id: str, layers_dir, admin, crs=None, dry_run=False, 
         _write_rejects(src, bad, problems, result.reject_file)
     if plan.added or plan.changed or plan.removed:
         io.write_layer_file(frame, layer_path, COLUMNS)
-        _log_changes(layers_dir, layer_id, plan, existing, frame, path.name, today)
+        _log_changes(layers_dir, layer_id, plan, existing, frame, path.name, date)
         result.written = True
     return result
+
+
+def _filler(layer: Layer, admin, source: str, records: dict, note):
+    """``fill`` for :func:`merge`: reference points are not coordinates; new sites get defaults."""
+    places = Places(admin)
+
+    def fill(rec: dict, is_new: bool, i: int) -> dict:
+        given = records[i]
+        if rec["lon"] and rec["lat"] and rec["location_precision"] in ("", "commune", "district") \
+                and places.is_reference(float(rec["lon"]), float(rec["lat"]), rec["commune_code"],
+                                        rec["district_code"]):
+            rec = {**rec, "lon": "", "lat": ""}  # the drawn point of an export, read back
+        if is_new:
+            rec, notes, question = new_site_defaults(rec, layer, source)
+            for n in notes:
+                note(i, n)
+            if question:
+                note(i, question, True, "kind", "add a column 'Loại' (kind) with the code or label of "
+                     "the kind, e.g. " + next(iter(layer.kinds)))
+        elif rec["lon"] and not given.get("location_precision") \
+                and rec["location_precision"] in ("commune", "district"):
+            note(i, f"location_precision was '{rec['location_precision']}'; the file gives a "
+                 "coordinate: 'approximate' (write exact if the point was surveyed)")
+            rec = {**rec, "location_precision": "approximate"}
+        return rec
+
+    return fill
 
 
 def _settle(ctx, records, problems, bad, skip_invalid):
@@ -249,19 +323,25 @@ def _settle(ctx, records, problems, bad, skip_invalid):
 
     Appends to ``problems`` and ``bad`` in place; returns (frame, plan, last problems, notes).
     """
-    layer, existing, src, admin, layer_path, other_ids, remove_missing = ctx
+    layer, existing, src, admin, layer_path, other_ids, remove_missing, source = ctx
     notes, index = [], {n: i for i, n in enumerate(src.rownums)}
+
+    def note(i, m, e=False, column="name_vi", fix="give each site one row and its id"):
+        notes.append((i, m, e, column, fix))
+
     for _attempt in range(5):
         notes.clear()
         keep = {i: r for i, r in enumerate(records) if i not in bad}
-        frame, origin, plan = merge(existing, keep, remove_missing,
-                                    lambda i, m, e=False: notes.append((i, m, e)))
+        frame, origin, plan = merge(existing, keep, remove_missing, note,
+                                    _filler(layer, admin, source, keep, note))
         found = _validate(layer, frame, origin, src, admin, layer_path, other_ids)
-        errors = [p for p in found if p.severity == "error"]
-        errors += [_problem(src, i, "", column_name(src, "name_vi"), m, "give each site one row and its id")
-                   for i, m, e in notes if e]
+        asked = {(src.rownums[i], column_name(src, column)) for i, _m, e, column, _f in notes if e}
+        errors = [p for p in found if p.severity == "error"  # a question replaces "is empty"
+                  and (p.row, p.field.removesuffix(" (not in file)")) not in asked]
+        errors += [_problem(src, i, "", column_name(src, column), m, fix)
+                   for i, m, e, column, fix in notes if e]
         problems += errors
-        rows = {index[p.row] for p in errors if p.file == str(src.path)}
+        rows = {index[p.row] for p in errors if p.file == src.name}
         bad |= rows
         if len(rows) < len(errors) or not errors or not skip_invalid:
             break
@@ -290,8 +370,7 @@ def _write_rejects(src: Source, bad: set, problems: list, dest: Path) -> None:
             w.writerow([n, safe_cell(" | ".join(why.get(n, []))), *(safe_cell(v) for v in src.rows[i])])
 
 
-def _log_changes(layers_dir, layer_id, plan: Plan, existing, frame, source, today) -> None:
-    date = today or dt.datetime.now(dt.UTC).date().isoformat()
+def _log_changes(layers_dir, layer_id, plan: Plan, existing, frame, source, date) -> None:
     name = dict(zip(frame.id, frame.name_vi, strict=True))
     old_name = dict(zip(existing.get("id", []), existing.get("name_vi", []), strict=True))
     rows = [[date, layer_id, sid, "added", "", "", name[sid], source] for sid in plan.added]

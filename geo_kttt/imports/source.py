@@ -21,7 +21,15 @@ from ..errors import AtlasError
 from ..text import fold, nfc
 from ..validate import PROVINCE_TOLERANCE_M
 from . import crs as crsmod
-from .encodings import EncodingProblem, legacy_encoding, legacy_hint, read_text_rows, read_xlsx_rows
+from .encodings import (
+    EncodingProblem,
+    legacy_encoding,
+    legacy_hint,
+    number_text,
+    read_text_rows,
+    read_xlsx_rows,
+    read_xlsx_sheets,
+)
 
 TABLE_EXT = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm"}
 VECTOR_EXT = {".geojson", ".json", ".kml", ".kmz", ".shp", ".zip", ".gpkg"}
@@ -32,14 +40,26 @@ ALIASES = {
     "kind": ["loai", "loai hinh", "type"],
     "operator": ["chu dau tu", "don vi van hanh", "doanh nghiep", "owner"],
     "district_code": ["ma huyen"], "commune_code": ["ma xa", "ma phuong xa"],
-    "status": ["tinh trang", "trang thai"], "capacity": ["cong suat", "quy mo"],
-    "capacity_unit": ["don vi", "don vi tinh", "unit"], "year": ["nam", "nam van hanh"],
+    "status": ["tinh trang", "trang thai"], "capacity": ["cong suat", "quy mo", "dien tich"],
+    "capacity_unit": ["don vi", "don vi tinh", "unit", "don vi cong suat", "don vi quy mo",
+                      "capacity unit"],
+    "year": ["nam", "nam van hanh"],
     "location_precision": ["do chinh xac", "precision"],
     "lon": ["kinh do", "lng", "long", "longitude"], "lat": ["vi do", "latitude"],
     "verified": ["da kiem chung"], "in_report": ["trong bao cao"],
     "sources": ["nguon", "nguon tin", "source"], "notes": ["ghi chu", "note"],
     "x": ["x", "toa do x", "x m", "easting"], "y": ["y", "toa do y", "y m", "northing"],
+    # Not fields: a district or commune by name (or code), the layer of the atlas's exports.
+    "district": ["huyen", "ten huyen", "quan huyen", "huyen thi xa thanh pho", "huyen thi xa",
+                 "district", "district name", "district_name"],
+    "commune": ["xa", "ten xa", "xa phuong", "phuong xa", "xa phuong thi tran", "phuong",
+                "commune", "commune name", "commune_name", "ward"],
+    "layer": ["layer", "lop", "lop du lieu"],
+    "position_source": ["position_source", "nguon cua diem ve", "where the drawn point comes from"],
 }
+# Columns that are read but are not fields of the layer file.
+PSEUDO = ("x", "y", "district", "commune", "layer", "position_source")
+_UNIT_HEADING = re.compile(r"^(.*?)\s*[(\[]\s*([^)\]]+?)\s*[)\]]\s*$")  # "Công suất (MWp)"
 KML_COLUMNS = ["timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude", "visibility",
                "drawOrder", "icon"]
 CODED = {"status": STATUSES, "location_precision": PRECISIONS}
@@ -79,6 +99,13 @@ class Source:
     xy: tuple | None = None  # geometry x, y arrays for vector files
     colmap: dict = field(default_factory=dict)  # field -> column index
     notes: list = field(default_factory=list)  # warnings from reading
+    sheet: str | None = None  # the worksheet of a workbook read sheet by sheet
+    header_units: dict = field(default_factory=dict)  # field -> unit in its heading ("(MWp)")
+
+    @property
+    def name(self) -> str:
+        """How problems name the file: its path, and the sheet when there are several."""
+        return f"{self.path} [{self.sheet}]" if self.sheet else str(self.path)
 
 
 def _check_zip(path: Path) -> None:
@@ -131,14 +158,44 @@ def read_source(path: Path, max_mb: float = MAX_MB) -> Source:
                        ".shp (or a zipped Shapefile / its folder) or .gpkg")
 
 
+def read_sources(path: Path, max_mb: float = MAX_MB) -> list[Source]:
+    """Like :func:`read_source`, with every worksheet of a workbook whose rows say their
+    ``layer`` (the atlas's own XLSX export: one sheet per layer); otherwise the first."""
+    first = read_source(path, max_mb)
+    if first.encoding != "xlsx" or "layer" not in first.colmap:
+        return [first]
+    out = []
+    for title, cells in read_xlsx_sheets(path):
+        try:
+            src = _table_source(path, cells, "xlsx")
+        except ImportFailed:
+            continue  # a sheet without a header row (the export's "about")
+        if "layer" in src.colmap:
+            src.sheet = title
+            out.append(src)
+    return out
+
+
 def _match(header: list[str]) -> dict[str, int]:
-    """field -> column index; a column named exactly like a field wins over an alias."""
+    """field -> column index; a column named exactly like a field wins over an alias, and an
+    alias over a heading with a unit in brackets ("Công suất (MWp)", "Kinh độ (WGS 84)")."""
     table, out = _alias_table(), {}
-    for exact in (True, False):
+    for rank in (0, 1, 2):
         for i, h in enumerate(header):
-            f = table.get(_key(h))
-            if f and f not in out and i not in out.values() and (_key(h) == _key(f)) == exact:
+            name = h if rank < 2 else (_UNIT_HEADING.match(h) or [None, ""])[1]
+            f = table.get(_key(name))
+            if f and f not in out and i not in out.values() and (rank or _key(h) == _key(f)):
                 out[f] = i
+    return out
+
+
+def _header_units(header: list[str], colmap: dict) -> dict[str, str]:
+    """The unit written in the heading of the capacity columns: "Công suất (tấn/ngày)"."""
+    out = {}
+    for f in ("capacity", "capacity_max"):
+        m = _UNIT_HEADING.match(header[colmap[f]]) if f in colmap else None
+        if m and _key(m.group(1)) != _key(header[colmap[f]]):
+            out[f] = m.group(2)
     return out
 
 
@@ -159,8 +216,9 @@ def _table_source(path: Path, cells: list[list[str]], enc: str) -> Source:
         raise ImportFailed(f"{path}, row {extra[0]}: the row has more cells than the header has columns "
                            f"({len(header)}); rows {', '.join(map(str, extra[:10]))}. Fix: put a cell that "
                            "holds a comma in double quotes, or give the extra cells a column name")
+    colmap = _match(header)
     return Source(path, header, [r[:len(header)] for _, r in body], [n for n, _ in body], enc,
-                  colmap=_match(header))
+                  colmap=colmap, header_units=_header_units(header, colmap))
 
 
 def _vector_source(path: Path) -> Source:
@@ -209,8 +267,8 @@ def _utf8_as_latin1(gdf) -> bool:
 def _text(v) -> str:
     if v is None or (not isinstance(v, str) and pd.isna(v)):
         return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
+    if isinstance(v, float):
+        return number_text(v)
     return nfc(v)
 
 
@@ -227,6 +285,11 @@ def normalise(f: str, v: str, layer: Layer) -> str:
         for code, label in choices.items():
             if _key(v) in (_key(code), _key(label["vi"]), _key(label["en"])):
                 return code
+        # one part of a label written "a/b" ("Lò đốt" for "Nhà máy/lò đốt"), when only one has it
+        parts = [code for code, label in choices.items() if f != "capacity_unit"
+                 and _key(v) in {_key(p) for text in (label["vi"], label["en"]) for p in text.split("/")}]
+        if len(parts) == 1:
+            return parts[0]
     kind = FIELDS.get(f, ("str",))[0]
     if kind == "float" and re.fullmatch(r"-?\d+,\d+", v):
         return v.replace(",", ".")

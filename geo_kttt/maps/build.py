@@ -190,7 +190,8 @@ def build_map(atlas, lang: str = "vi", layers=None, filters: Filters | None = No
         True embeds the sites as GeoJSON (a self-contained map); False loads them from
         ``sites_url`` (the web app), with popups from ``site_url`` (``{layer}``, ``{id}``).
     metric : str, optional
-        A choropleth of districts, e.g. ``"count"``, ``"count:solar_plants"``, ``"capacity:MWp"``.
+        A choropleth of districts, e.g. ``"count"``, ``"count:solar_plants"``,
+        ``"capacity:solar_plants:MWp"`` (see :func:`geo_kttt.summary.capacity_key`).
     focus : dict, optional
         ``{"layer": …, "id": …}`` to zoom to and open, or ``{"bbox": [w, s, e, n]}``.
     fit : str, optional
@@ -210,7 +211,7 @@ def build_map(atlas, lang: str = "vi", layers=None, filters: Filters | None = No
     """
     filters = filters or Filters()
     visible = list(layers or filters.layers or atlas.catalog)
-    m = folium.Map(location=CENTER, zoom_start=ZOOM, tiles=None, control_scale=True,
+    m = folium.Map(location=CENTER, zoom_start=ZOOM, tiles=None, control_scale=False,  # atlas.js: metric
                    prefer_canvas=False, min_zoom=7, max_zoom=19)
     base = tile_layer(tiles, attribution)
     if base is not None:

@@ -11,12 +11,16 @@ import math
 import weakref
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from ..catalog import SOURCE_SEP, STATUSES
 from ..crs import reproject
 from ..errors import AtlasError
+from ..sites import METRIC_CRS
+from ..summary import capacity_groups, capacity_label
+from . import labels
 
 # Per-atlas caches (feature strings, simplified shapes), dropped with the atlas.
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -61,10 +65,11 @@ def _values(params, name: str) -> list[str]:
 
 
 def _check(name: str, values: list[str], allowed) -> tuple:
+    """The values in the order of ``allowed`` (so that one view has one URL)."""
     bad = [v for v in values if v not in allowed]
     if bad:
         raise FilterError(f"{name}: unknown value(s) {', '.join(bad)}; allowed: {', '.join(allowed)}")
-    return tuple(dict.fromkeys(values))
+    return tuple(a for a in allowed if a in values)
 
 
 def parse_filters(params, atlas) -> Filters:
@@ -85,8 +90,10 @@ def parse_filters(params, atlas) -> Filters:
     verified = (params.get("verified") or "").strip().lower()
     if verified not in TRUE + FALSE:
         raise FilterError(f"verified: use 1 or 0, not {verified!r}")
-    return Filters(layers=_check("layers", layers, list(atlas.catalog)) if has_layers else None,
-                   statuses=_check("status", statuses, list(STATUSES)) or None,
+    layers = _check("layers", layers, list(atlas.catalog)) if has_layers else None
+    statuses = _check("status", statuses, list(STATUSES))
+    return Filters(layers=None if layers == tuple(atlas.catalog) else layers,  # all = no filter
+                   statuses=None if statuses in ((), tuple(STATUSES)) else statuses,
                    district=district or None, verified=verified in TRUE)
 
 
@@ -191,11 +198,13 @@ def site_detail(atlas, layer: str, site_id: str) -> dict | None:
 
 
 def district_geojson(atlas, codes=None) -> dict:
-    """District boundaries (simplified ~50 m) with code and name, as a GeoJSON dict."""
+    """District boundaries (simplified ~50 m) with code, name and ``label`` (where the name
+    may go, best first: [[lon, lat], …]; :func:`_label_points`), as a GeoJSON dict."""
     cache = _CACHE.setdefault(atlas, {})
     if "districts" not in cache:
         d = atlas.districts()[["code", "name", "full_name", "geometry"]].copy()
         d["geometry"] = d.geometry.simplify(SIMPLIFY_DEG, preserve_topology=True)
+        d["label"] = _label_points(atlas, d)
         cache["districts"] = json.loads(reproject(d, 4326).to_json(drop_id=True))
     gj = cache["districts"]
     if codes is not None:
@@ -203,18 +212,43 @@ def district_geojson(atlas, codes=None) -> dict:
     return gj
 
 
-def capacity_units(atlas) -> list[str]:
-    """Capacity units used by the sites (MWp, t/day, ha, …), most common first."""
-    units = all_sites(atlas)["capacity_unit"]
-    return [u for u in units[units.astype(bool)].value_counts().index]
+def _label_points(atlas, districts) -> list:
+    """Where each district's name goes on the web map, best first (:mod:`.labels`): the point
+    clear of every site's marker at the province's zoom, then up to 40 other candidates, from
+    which atlas.js takes the first clear of the markers it shows at any zoom. [[lon, lat], …]."""
+    sites = reproject(all_sites(atlas), METRIC_CRS)
+    xy = np.column_stack([sites.geometry.x, sites.geometry.y]) if len(sites) else np.zeros((0, 2))
+    obstacles = labels.web_obstacles(xy, sites.layer.to_numpy())
+    out = []
+    for g, name in zip(reproject(districts, METRIC_CRS).geometry, districts.name, strict=True):
+        size = labels.web_label_size(name)
+        best = labels.label_point(g, size, obstacles)
+        cands = labels.candidates(g, size)
+        cands = cands[np.linspace(0, len(cands) - 1, min(40, len(cands))).astype(int)]
+        pts = gpd.GeoSeries(gpd.points_from_xy([best.x, *cands[:, 0]], [best.y, *cands[:, 1]]),
+                            crs=METRIC_CRS)
+        pts = reproject(pts, 4326)
+        out.append([[round(p.x, 5), round(p.y, 5)] for p in pts])
+    return out
+
+
+def capacity_options(atlas) -> dict[str, dict]:
+    """The capacity totals the sites have, each within one layer (and kind) and one unit
+    (:func:`geo_kttt.summary.capacity_groups`), by key (``solar_plants:MWp``)."""
+    cache = _CACHE.setdefault(atlas, {})
+    if "capacity_groups" not in cache:
+        cache["capacity_groups"] = capacity_groups(all_sites(atlas), atlas.catalog)
+    return cache["capacity_groups"]
 
 
 def metric_options(atlas, lang: str) -> list[tuple[str, str]]:
-    """(value, label) of every choropleth metric: all sites, sites per layer, capacity per unit."""
+    """(value, label) of every choropleth metric: all sites, sites per layer, and each capacity
+    total that adds like things (one layer, one kind where it has several, one unit)."""
     label = {"vi": ("Số điểm", "Tổng công suất"), "en": ("Number of sites", "Total capacity")}[lang]
     out = [("count", label[0])]
     out += [(f"count:{lid}", f"{label[0]}: {layer.title[lang]}") for lid, layer in atlas.catalog.items()]
-    out += [(f"capacity:{u}", f"{label[1]} ({u})") for u in capacity_units(atlas)]
+    out += [(f"capacity:{k}", f"{label[1]}: {capacity_label(atlas.catalog, c, lang)}")
+            for k, c in capacity_options(atlas).items()]
     return out
 
 
@@ -234,7 +268,10 @@ def metric_values(atlas, filters: Filters, metric: str, lang: str) -> tuple[dict
     if kind == "count" and arg:
         sites = sites[sites.layer == arg]
     if kind == "capacity":
-        sites = sites[sites.capacity_unit == arg]
+        group = capacity_options(atlas)[arg]
+        sites = sites[(sites.layer == group["layer"]) & (sites.capacity_unit == group["unit"])]
+        if group["kind"]:
+            sites = sites[sites.kind == group["kind"]]
         per = sites.groupby("district_code")["capacity"].sum()
     else:
         per = sites.groupby("district_code").size()

@@ -11,7 +11,7 @@ import json
 import pandas as pd
 
 from ..summary import UNASSIGNED, new_commune_summary
-from .data import SIMPLIFY_DEG
+from .data import _CACHE, SIMPLIFY_DEG
 
 PROVINCE_CODE = "89"
 
@@ -24,7 +24,8 @@ def split_old_codes(crosswalk: pd.DataFrame) -> set:
 
 
 def new_commune_view(atlas, lang: str = "vi") -> dict:
-    """Rows, outlines and caveats of the 2025 communes.
+    """Rows, outlines and caveats of the 2025 communes, computed once per atlas (a built
+    atlas does not change while it is open); do not modify the result.
 
     Parameters
     ----------
@@ -38,6 +39,13 @@ def new_commune_view(atlas, lang: str = "vi") -> dict:
         counts per layer), ``unassigned`` (sites the crosswalk cannot place), ``total`` and
         ``geojson`` (outlines with code, name, split; units without a shape are left out).
     """
+    cache = _CACHE.setdefault(atlas, {})
+    if "new_commune_view" not in cache:
+        cache["new_commune_view"] = _view(atlas)
+    return cache["new_commune_view"]
+
+
+def _view(atlas) -> dict:
     cw = atlas.crosswalk()
     cw = cw[cw.old_province_code == PROVINCE_CODE]
     split = split_old_codes(atlas.crosswalk())

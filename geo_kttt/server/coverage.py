@@ -137,5 +137,5 @@ def download(fmt):
     else:
         body = to_xlsx(cov, layer_completeness(frames), data_checks(frames), g.lang)
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mime,
+    return Response(body, content_type=mime,  # as given: mimetype= would add a second charset
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -10,7 +10,7 @@ from ..maps import assets
 from ..maps.build import IMPRECISE, build_map
 from ..maps.data import Filters, all_sites, filter_sites
 from ..maps.newcommunes import PROVINCE_CODE, split_old_codes
-from ..summary import district_summary, reconcile
+from ..summary import MAIN_UNITS, capacity_groups, capacity_label, district_summary, reconcile
 from .common import get_atlas
 from .pages import _site_url, map_parts
 
@@ -42,31 +42,22 @@ register({
 })
 
 
-# Capacity columns of the province table (as in `geo-kttt summary`); other units are on district pages.
-MAIN_UNITS = ("MWp", "t/day", "ha")
-
-
-def _units(atlas) -> list[str]:
-    """The main capacity units that the atlas uses."""
-    sites = all_sites(atlas)
-    used = set(sites.loc[sites.capacity.notna(), "capacity_unit"])
-    return [u for u in MAIN_UNITS if u in used]
-
-
-def _cap(summary_row: dict, unit: str) -> tuple[float, float]:
-    """Capacity total in ``unit`` as (low, high): equal unless some site gives a range."""
-    caps = [info["capacity"].get(unit, {}) for info in summary_row["layers"].values()]
-    return sum(c.get("min", 0) for c in caps), sum(c.get("max", 0) for c in caps)
+def _groups(atlas) -> dict:
+    """The headline capacity totals (:data:`MAIN_UNITS`, as in `geo-kttt summary`) that the
+    atlas has, each within one layer (and kind) and one unit; the others are on district pages."""
+    groups = capacity_groups(all_sites(atlas), atlas.catalog)
+    return {k: c for k, c in groups.items() if c["unit"] in MAIN_UNITS}
 
 
 def province_rows(atlas) -> tuple[list[dict], dict]:
     """One row per district plus the province total, with counts per layer and capacities."""
-    units = _units(atlas)
+    keys = list(_groups(atlas))
     rows = []
     for s in district_summary(atlas):
+        caps = s["capacity"]
         rows.append({"code": s["code"], "name": s["name"], "sites": s["sites"],
                      "layers": {lid: v["count"] for lid, v in s["layers"].items()},
-                     "capacity": {u: _cap(s, u) for u in units},
+                     "capacity": {k: (caps[k]["min"], caps[k]["max"]) if k in caps else (0, 0) for k in keys},
                      "verified": s["verified_share"],
                      "imprecise": sum(s["precision"].get(p, 0) for p in IMPRECISE)})
     total = next(r for r in rows if r["code"] == "total")
@@ -78,7 +69,7 @@ def province():
     """All districts side by side, with the province total and the report reconciliation."""
     atlas = get_atlas()
     rows, total = province_rows(atlas)
-    units = _units(atlas)
+    units = {k: capacity_label(atlas.catalog, c, g.lang) for k, c in _groups(atlas).items()}
     layers = [(lid, layer.title[g.lang], layer.color) for lid, layer in atlas.catalog.items()]
     return render_template("districts/province.html", rows=rows, total=total, layers=layers, units=units,
                            reported=reconcile(atlas))
@@ -114,6 +105,7 @@ def district(code):
                   sites_url=url_for("pages.api_sites", district=code, lang=g.lang), site_url=_site_url())))
     top = max([v["count"] for v in summary["layers"].values()] + [1])
     layers = [{"id": lid, "title": layer.title[g.lang], "color": layer.color, "units": layer.units,
+               "kinds": layer.kinds,
                **summary["layers"][lid], "width": f"{100 * summary['layers'][lid]['count'] / top:.0f}%"}
               for lid, layer in atlas.catalog.items()]
     return render_template("districts/district.html", d=info, summary=summary, layers=layers, sites=sites,

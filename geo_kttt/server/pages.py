@@ -32,7 +32,7 @@ from ..maps.data import (
 )
 from ..maps.newcommunes import new_commune_view
 from ..maps.search import search
-from ..summary import capacity_totals
+from ..summary import capacity_groups, capacity_label
 from ..web import VENDOR
 from .common import get_atlas
 
@@ -116,11 +116,9 @@ def _focus(atlas, value: str) -> dict | None:
 def panel_summary(sites, lang: str, catalog: dict) -> dict:
     """Counts by status, capacity totals per unit and shares, for the side panel."""
     n = len(sites)
-    labels = {u: text[lang] for layer in reversed(list(catalog.values())) for u, text in layer.units.items()}
     num = lambda v: f"{v:,.1f}".rstrip("0").rstrip(".")  # noqa: E731
     span = lambda c: num(c["min"]) + (f"–{num(c['max'])}" if c["max"] != c["min"] else "")  # noqa: E731
-    capacity = [(labels.get(unit, unit), span(c))
-                for unit, c in capacity_totals(sites[sites.capacity_unit.astype(bool)]).items()]
+    capacity = [(capacity_label(catalog, c, lang), span(c)) for c in capacity_groups(sites, catalog).values()]
     return {"total": n,
             "by_status": [(STATUSES[k][lang], int(v)) for k, v in sites.status.value_counts().items()],
             "capacity": capacity,

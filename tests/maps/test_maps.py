@@ -12,6 +12,7 @@ from geo_kttt.maps.data import (
     FilterError,
     Filters,
     filter_sites,
+    metric_options,
     metric_values,
     parse_filters,
     site_detail,
@@ -120,12 +121,27 @@ def test_site_detail_has_popup_fields(atlas):
 def test_choropleth_counts_match_sites(atlas):
     values, _ = metric_values(atlas, Filters(), "count", "vi")
     assert sum(values.values()) == len(atlas.sites())
-    ch = choropleth(atlas, Filters(), "capacity:MWp", "en")
+    ch = choropleth(atlas, Filters(), "capacity:solar_plants:MWp", "en")
     solar = atlas.sites()
     solar = solar[solar.capacity_unit == "MWp"]
     assert sum(ch["values"].values()) == pytest.approx(solar.capacity.sum())
     with pytest.raises(FilterError):
         metric_values(atlas, Filters(), "bogus", "vi")
+    with pytest.raises(FilterError):  # ha of industrial parks and of rice models: not one total
+        metric_values(atlas, Filters(), "capacity:ha", "vi")
+
+
+def test_capacity_metrics_add_only_like_things(atlas):
+    """Issue 12 §2: one option per layer (and kind) and unit, never 'ha' of parks plus rice."""
+    options = dict(metric_options(atlas, "vi"))
+    caps = [k for k in options if k.startswith("capacity:")]
+    assert "capacity:industrial_parks/industrial_park:ha" in caps and "capacity:rice_models/srp:ha" in caps
+    assert "capacity:industrial_parks/industrial_cluster:ha" in caps
+    assert options["capacity:solar_plants:MWp"] == "Tổng công suất: Nhà máy điện mặt trời (MWp)"
+    sites = atlas.sites()
+    park = sites[(sites.layer == "industrial_parks") & (sites.kind == "industrial_park")]
+    values, _ = metric_values(atlas, Filters(), "capacity:industrial_parks/industrial_park:ha", "vi")
+    assert sum(values.values()) == pytest.approx(park.capacity.sum())
 
 
 def test_count_classes_are_whole_numbers(atlas):

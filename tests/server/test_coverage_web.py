@@ -45,6 +45,7 @@ def test_bad_parameters_give_400_saying_what_is_allowed(client, url):
 def test_csv_download(client, atlas):
     r = client.get("/coverage.csv?by=new-commune&lang=en")
     assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert r.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     assert "coverage-waste-facilities-new-commune-en.csv" in r.headers["Content-Disposition"]
     assert r.data.startswith(b"\xef\xbb\xbf")
     lines = r.data.decode("utf-8-sig").splitlines()

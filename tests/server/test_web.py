@@ -221,3 +221,46 @@ def test_province_table_keeps_capacity_ranges(client):
 def test_side_panel_keeps_capacity_ranges(client):
     html = client.get("/?district=891").get_data(as_text=True)
     assert "12–15" in html  # Vĩnh Gia incinerator, 12-15 t/day: not just its lower bound
+
+
+def test_ha_totals_are_never_added_across_layers(client, atlas):
+    """Issue 12 §2: the province table, the side panel and the choropleth options show the
+    industrial parks' ha apart from the rice models' ha, as `geo-kttt summary` does."""
+    from geo_kttt.summary import capacity_groups
+
+    groups = capacity_groups(atlas.sites(), atlas.catalog)
+    parks = groups["industrial_parks/industrial_park:ha"]
+    wrong = sum(c["min"] for c in groups.values() if c["unit"] == "ha")  # what the page added up
+    fmt = lambda v: f"{v:,.2f}".rstrip("0").rstrip(".")  # noqa: E731
+    province = client.get("/districts").get_data(as_text=True)
+    foot = province[province.index("<tfoot>"):province.index("</tfoot>")]
+    assert f"{fmt(parks['min'])}–{fmt(parks['max'])}" in foot and fmt(wrong) not in province
+    assert 'data-capacity="rice_models/srp:ha"' in province and "(ha)</th>" in province
+    panel = client.get("/").get_data(as_text=True)
+    assert "Lúa SRP (ha)" in panel and fmt(wrong) not in panel
+    assert 'value="capacity:industrial_parks/industrial_park:ha"' in panel
+    assert 'value="capacity:ha"' not in panel
+
+
+def test_docs_say_what_an_unknown_district_code_gives(client):
+    """Issue 12 §20: docs/web.md and the code agree (a filter value: 400; a path: 404)."""
+    from conftest import ROOT
+
+    doc = (ROOT / "docs" / "web.md").read_text(encoding="utf-8")
+    assert "`/?district=999` gives **400**" in doc and "(`/districts/999`" in doc
+    assert client.get("/?district=999").status_code == 400
+    assert client.get("/api/sites.geojson?district=999").status_code == 400
+    assert client.get("/districts/999").status_code == 404
+
+
+def test_new_communes_page_is_fast(client):
+    """Issue 12 §16: the view is computed once per atlas, not on every request (2-2.5 s)."""
+    import time
+
+    assert client.get("/new-communes").status_code == 200  # the first request computes it
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        assert client.get("/new-communes").status_code == 200
+        times.append(time.perf_counter() - t0)
+    assert sorted(times)[2] < 0.2, times

@@ -1,8 +1,9 @@
 """Write the import test corpus (tests/data/README.md describes each file).
 
 Run from the repository root: ``python tests/data/import/make_corpus.py``. Every file is
-made here from the fictitious record below; none comes from an officer. The position is
-the commune reference point of xã An Hảo (GSO 30538) from the reference data, used only
+made here from the fictitious record below; none comes from an officer. The position is a
+point inside xã An Hảo (GSO 30538), about 440 m from the commune's reference point (a
+coordinate equal to that point is the reference point, not a site coordinate), used only
 as a plausible in-province test coordinate.
 """
 
@@ -19,7 +20,7 @@ import openpyxl
 from pyproj.transformer import TransformerGroup
 
 HERE = Path(__file__).parent
-LON, LAT = 105.01313, 10.47517
+LON, LAT = 105.016, 10.478
 NAME = "Nhà máy điện mặt trời Thử nghiệm"
 HEADER = ["id", "name_vi", "name_en", "kind", "district_code", "commune_code", "status", "capacity",
           "capacity_unit", "location_precision", "lon", "lat", "verified", "in_report", "sources"]
@@ -105,7 +106,7 @@ def main() -> None:
     gdf = gpd.GeoDataFrame([cambodia], geometry=gpd.points_from_xy([104.9282], [11.5564]), crs=4326)
     gdf.drop(columns=["lon", "lat"]).to_file(HERE / "cambodia.geojson", driver="GeoJSON", engine="pyogrio")
     xlsx(HERE / "duplicate_ids.xlsx", [record(), record(name_vi="Trùng mã", capacity="7")])
-    xlsx(HERE / "empty_required.xlsx", [record(name_en="", kind="", sources="")])
+    xlsx(HERE / "empty_required.xlsx", [record(name_vi="", status="")])
     xlsx(HERE / "formula.xlsx", [record(sources='=HYPERLINK("http://evil.example/","Xem")')])
     (HERE / "formula.csv").write_text(
         csv_text([record(name_en='=HYPERLINK("http://evil.example/","Xem")')]), encoding="utf-8")

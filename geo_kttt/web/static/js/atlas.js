@@ -216,6 +216,9 @@
   }
 
   function done(fc) {
+    placeLabels();
+    state.map.on("zoomend", function () { setTimeout(placeLabels, 0); });
+    Object.keys(state.groups).forEach(function (id) { state.groups[id].on("animationend", placeLabels); });
     state.map.getContainer().setAttribute("data-sites-loaded", String(fc.features.length));
     updateLegend();
     document.dispatchEvent(new CustomEvent("geokttt:loaded", {detail: {count: fc.features.length}}));
@@ -231,17 +234,61 @@
       .catch(function () { state.map.getContainer().setAttribute("data-sites-loaded", "failed"); });
   }
 
+  // District names sit in a pane of their own below the markers (paths 400 < names 450 <
+  // markers 600), at a point of the district clear of the sites (geo_kttt.maps.labels).
+  function districtLabel(f, layer) {
+    var p = f.properties, at = p.label ? L.latLng(p.label[0][1], p.label[0][0]) : layer.getCenter();
+    var tip = L.tooltip(at, {permanent: true, direction: "center", className: "district-label",
+      pane: "districtLabels", interactive: false, content: el("span", null, p.name)}).addTo(state.map);
+    state.labels.push({tip: tip, places: (p.label || []).map(function (c) { return L.latLng(c[1], c[0]); })});
+  }
+
+  // After each zoom and once the sites are drawn: each name moves to the first of its places
+  // whose box touches no marker or cluster shown, nor a name placed before it.
+  function placeLabels() {
+    var map = state.map, origin = map.getContainer().getBoundingClientRect();
+    var taken = Array.prototype.map.call(
+      map.getPane("markerPane").querySelectorAll(".leaflet-marker-icon"), function (e) {
+        var r = e.getBoundingClientRect();
+        return {l: r.left - origin.left - 3, t: r.top - origin.top - 3, r: r.right - origin.left + 3,
+          b: r.bottom - origin.top + 3};
+      });
+    var free = function (b) {
+      return taken.every(function (o) { return b.r <= o.l || o.r <= b.l || b.b <= o.t || o.b <= b.t; });
+    };
+    state.labels.forEach(function (lab) {
+      var e = lab.tip.getElement();
+      if (!e || !lab.places.length) return;
+      var w = e.offsetWidth, h = e.offsetHeight, chosen = null;
+      for (var i = 0; i < lab.places.length && !chosen; i++) {
+        var p = map.latLngToContainerPoint(lab.places[i]);
+        var b = {l: p.x - w / 2, t: p.y - h / 2, r: p.x + w / 2, b: p.y + h / 2};
+        if (free(b)) chosen = {at: lab.places[i], box: b};
+      }
+      if (!chosen) {  // nowhere clear: at its first place, under the markers
+        var q = map.latLngToContainerPoint(lab.places[0]);
+        chosen = {at: lab.places[0], box: {l: q.x - w / 2, t: q.y - h / 2, r: q.x + w / 2, b: q.y + h / 2}};
+      }
+      lab.tip.setLatLng(chosen.at);
+      taken.push(chosen.box);
+    });
+  }
+
   function districtLayer() {
     var cfg = state.cfg, ch = cfg.choropleth;
+    var pane = state.map.createPane("districtLabels");
+    pane.style.zIndex = 450;
+    pane.style.pointerEvents = "none";
     var gj = L.geoJSON(cfg.districts, {
       interactive: !!ch,
       style: function (f) {
-        return {color: "#3c3c3c", weight: 1.3, opacity: 0.8, dashArray: null,
+        var chosen = cfg.fit && f.properties.code === cfg.fit;  // the district of the view: outlined
+        return {color: chosen ? "#1f5f8b" : "#3c3c3c", weight: chosen ? 3.5 : 1.3, opacity: chosen ? 1 : 0.8,
+          dashArray: null, className: chosen ? "district-chosen" : "district-line",
           fillColor: ch ? ch.colors[f.properties.code] : "#ffffff", fillOpacity: ch ? 0.65 : 0};
       },
       onEachFeature: function (f, layer) {
-        var label = el("span", null, f.properties.name);
-        layer.bindTooltip(label, {permanent: true, direction: "center", className: "district-label"});
+        districtLabel(f, layer);
         if (ch) {
           var t = el("div");
           t.appendChild(el("strong", null, f.properties.name));
@@ -326,6 +373,7 @@
     if (!g) return;
     if (on) state.map.addLayer(g); else state.map.removeLayer(g);
     updateLegend();
+    placeLabels();
     document.dispatchEvent(new CustomEvent("geokttt:layers", {detail: {visible: visibleLayers()}}));
   }
 
@@ -348,12 +396,54 @@
     return true;
   }
 
+  // The basemap's attribution shows once one of its tiles has loaded (not for a basemap
+  // that never arrives, offline); so does the page footer's basemap credit.
+  function creditTilesWhenLoaded(map) {
+    map.eachLayer(function (layer) {
+      if (!(layer instanceof L.TileLayer) || !layer.getAttribution()) return;
+      var text = layer.getAttribution();
+      if (map.attributionControl) map.attributionControl.removeAttribution(text);
+      layer.once("tileload", function () {
+        if (map.attributionControl) map.attributionControl.addAttribution(text);
+        document.querySelectorAll("[data-basemap-credit]").forEach(function (e) { e.hidden = false; });
+        map.getContainer().setAttribute("data-basemap", "loaded");
+      });
+    });
+  }
+
+  // The view opens on the district of the link (its outline, not only its sites), else on
+  // the units shown (the 2025 communes) or the province, beside the legend rather than under it.
+  // Not animated: a focus link zooms to its site as soon as the sites arrive, and an
+  // animation still running then would swallow that zoom.
+  function fitView(map, cfg) {
+    var bounds = null;
+    if (cfg.fit) {
+      state.districtLayer.eachLayer(function (l) {
+        if (l.feature.properties.code === cfg.fit) bounds = l.getBounds();
+      });
+    } else if (state.unitLayer && state.unitLayer.getLayers().length) {
+      bounds = state.unitLayer.getBounds();
+    } else if (state.districtLayer.getLayers().length) {
+      bounds = state.districtLayer.getBounds();
+    }
+    if (!bounds) return;
+    var legend = state.legendBox && !state.legendCollapsed ? state.legendBox.offsetWidth + 20 : 0;
+    var size = map.getSize(), room = size.x - legend > size.x * 0.6;  // else the legend may overlap
+    map.fitBounds(bounds, {animate: false, paddingTopLeft: L.point(10, 10),
+      paddingBottomRight: L.point(room ? legend : 10, 10)});
+  }
+
   function init(map, cfg) {
-    state = {map: map, cfg: cfg, popup: L.popup({maxWidth: 340, minWidth: 220, maxHeight: 320, offset: L.point(0, -6)}),
+    state = {map: map, cfg: cfg, labels: [], popup: L.popup({maxWidth: 340, minWidth: 220, maxHeight: 320, offset: L.point(0, -6)}),
       groups: {}, layers: {}, markers: {}, shown: {}, icons: {},
       iconsUrl: typeof cfg.iconsUrl === "string" ? cfg.iconsUrl : "/static/img/icons.svg"};
     var imprecise = cfg.imprecise || ["commune", "district"];
     state.imprecise = function (p) { return imprecise.indexOf(p.precision) >= 0; };
+    // Fractional zoom: a district or the province fills the map instead of the next whole zoom.
+    map.options.zoomSnap = 0.25;
+    map.options.zoomDelta = 0.5;
+    L.control.scale({imperial: false}).addTo(map);  // metric only
+    creditTilesWhenLoaded(map);
     // Zoom limits of a provincial atlas; fewer zoom levels also means less clustering work.
     map.setMinZoom(cfg.minZoom || 8);
     map.setMaxZoom(cfg.maxZoom || 18);
@@ -374,19 +464,10 @@
       return state.legendBox;
     };
     legend.addTo(map);
-    state.legendCollapsed = map.getSize().y < 420 || map.getSize().x < 500;
-    // Not animated: a focus link zooms to its site as soon as the sites arrive, and an
-    // animation still running then would swallow that zoom.
-    var still = {animate: false};
-    if (cfg.fit) {
-      state.districtLayer.eachLayer(function (l) {
-        if (l.feature.properties.code === cfg.fit) map.fitBounds(l.getBounds(), still);
-      });
-    } else if (state.unitLayer && state.unitLayer.getLayers().length) {
-      map.fitBounds(state.unitLayer.getBounds(), still);
-    } else if (state.districtLayer.getLayers().length) {
-      map.fitBounds(state.districtLayer.getBounds(), still);
-    }
+    // Collapsed on a small map (a phone, a district page's map) so it never covers the map.
+    state.legendCollapsed = map.getSize().y < 520 || map.getSize().x < 760;
+    updateLegend();
+    fitView(map, cfg);
     if (cfg.layerControl) {
       var overlays = {};
       // Leaflet writes overlay names with innerHTML: give it the title as escaped text.

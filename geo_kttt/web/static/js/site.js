@@ -70,9 +70,36 @@
 
   /* Map page: layer checkboxes toggle the groups at once and keep the URL in step. */
   var form = document.getElementById("filters");
+  // The link a form gives: no empty parameters; a group of boxes with every box ticked is left
+  // out (all layers, all statuses) and otherwise written as one comma list (layers=a,b).
+  function filterQuery() {
+    var params = new URLSearchParams(), groups = {};
+    Array.prototype.forEach.call(form.elements, function (e) {
+      if (!e.name || e.disabled || e.type === "submit") return;
+      if (e.hasAttribute("data-all-means-none")) {
+        var key = e.name === "layer" ? "layers" : e.name;
+        var g = groups[key] = groups[key] || {on: [], all: true};
+        if (e.checked) g.on.push(e.value); else g.all = false;
+        return;
+      }
+      if ((e.type === "checkbox" || e.type === "radio") && !e.checked) return;
+      if (e.name === "layers" && e.type === "hidden") return;
+      if (e.value !== "") params.append(e.name, e.value);
+    });
+    Object.keys(groups).forEach(function (key) {
+      var g = groups[key];
+      if (!g.all) params.set(key, g.on.join(","));  // none ticked: layers= (show none)
+    });
+    return params;
+  }
   if (form) {
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var q = filterQuery().toString();
+      window.location.assign(form.getAttribute("action") + (q ? "?" + q : ""));
+    });
     form.querySelectorAll("[data-autosubmit]").forEach(function (e) {
-      e.addEventListener("change", function () { form.submit(); });
+      e.addEventListener("change", function () { form.requestSubmit(); });
     });
     var toggles = form.querySelectorAll("[data-layer-toggle]");
     var sync = function () {
