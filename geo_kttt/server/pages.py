@@ -21,6 +21,7 @@ from ..catalog import STATUSES
 from ..i18n import register, t
 from ..maps import assets
 from ..maps.build import IMPRECISE, build_map
+from ..maps.clusters import cluster_index
 from ..maps.data import (
     Filters,
     all_sites,
@@ -133,6 +134,15 @@ def _site_url() -> str:
         .replace("SITE", "{id}")
 
 
+def _tiles_url(atlas, filters: Filters | None = None) -> str:
+    """The clusters URL template (``{z}/{x}/{y}``) of a view: its filters (not its layers, which
+    the page switches itself), the language and the atlas build (so answers can be cached)."""
+    query = {k: v for k, v in (filters or Filters()).query().items() if k != "layers"}
+    query.update(lang=g.lang, build=atlas.metadata.get("built_at", ""))
+    url = url_for("pages.api_clusters", z=0, x=0, y=0, **query)
+    return url.replace("/0/0/0.json", "/{z}/{x}/{y}.json", 1)
+
+
 @bp.get("/")
 def index():
     """The map page: layers, filters, summary, legend; sites load from the GeoJSON endpoint."""
@@ -142,11 +152,9 @@ def index():
     if metric and metric not in dict(metric_options(atlas, g.lang)):
         abort(400, f"metric: unknown {metric!r}; allowed: {', '.join(dict(metric_options(atlas, g.lang)))}")
     focus = _focus(atlas, request.args.get("focus", "").strip())
-    query = {k: v for k, v in filters.query().items() if k != "layers"} | {"lang": g.lang}
-    sites_url = url_for("pages.api_sites", **query)
     m = build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
-                  sites_url=sites_url, site_url=_site_url(),
+                  tiles_url=_tiles_url(atlas, filters), site_url=_site_url(),
                   metric=metric, focus=focus, fit=filters.district)
     parts = assets.components(m)
     visible = list(filters.layers if filters.layers is not None else atlas.catalog)
@@ -156,7 +164,7 @@ def index():
                "count": counts.get(lid, 0)} for lid, layer in atlas.catalog.items()]
     districts = list(zip(atlas.districts().code, atlas.districts().full_name, strict=True))
     return render_template(
-        "pages/map.html", map=parts, sites_url=sites_url, layers=layers, visible=visible, filters=filters,
+        "pages/map.html", map=parts, layers=layers, visible=visible, filters=filters,
         metric=metric,
         statuses=[(k, v[g.lang]) for k, v in STATUSES.items()], districts=districts,
         metrics=metric_options(atlas, g.lang), district_name=dict(districts).get(filters.district),
@@ -171,12 +179,27 @@ def api_sites():
     return Response(body, mimetype="application/geo+json")
 
 
+@bp.get("/api/clusters/<int:z>/<int:x>/<int:y>.json")
+def api_clusters(z, x, y):
+    """The clusters and single sites of one map tile (see geo_kttt.maps.clusters), filtered."""
+    atlas = get_atlas()
+    if not (0 <= z <= 24 and x < 2**z and y < 2**z):
+        abort(404, f"no tile {z}/{x}/{y}")
+    body = cluster_index(atlas).tile(z, x, y, _filters(atlas), g.lang)
+    resp = Response(body, mimetype="application/json")
+    if request.args.get("build") == atlas.metadata.get("built_at"):
+        resp.cache_control.public, resp.cache_control.max_age = True, 86400  # the URL names the build
+    return resp
+
+
 @bp.get("/api/sites/<layer>/<site_id>")
 def api_site(layer, site_id):
-    """One site with every popup field, as a GeoJSON Feature."""
-    feature = site_detail(get_atlas(), layer, site_id)
+    """One site with every popup field (and the zoom at which it stands alone), as a Feature."""
+    atlas = get_atlas()
+    feature = site_detail(atlas, layer, site_id)
     if feature is None:
         abort(404, f"no site {site_id} in layer {layer}")
+    feature["properties"]["zoom"] = cluster_index(atlas).zoom_of(layer, site_id)
     return Response(_json(feature), mimetype="application/geo+json")
 
 
@@ -221,5 +244,5 @@ def new_communes():
     view = new_commune_view(atlas, g.lang)
     m = build_map(atlas, g.lang, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
-                  sites_url=url_for("pages.api_sites"), site_url=_site_url(), units=view["geojson"])
+                  tiles_url=_tiles_url(atlas), site_url=_site_url(), units=view["geojson"])
     return render_template("pages/new_communes.html", map=assets.components(m), view=view)
