@@ -185,7 +185,7 @@ class Server:
     """A server process listening on ``port`` (loopback), stopped on exit; ``log`` keeps its output."""
 
     def __init__(self, cmd: list, port: int, env: dict | None = None, log: Path | None = None,
-                 ready_path: str | None = None, timeout: float = 180):
+                 timeout: float = 180, ready_path: str | None = None):
         self.cmd, self.port, self.env = cmd, port, env or child_env()
         self.log = log or Path(tempfile.mkstemp(prefix="bench-server-", suffix=".log")[1])
         self.ready_path, self.timeout = ready_path, timeout

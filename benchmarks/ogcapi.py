@@ -37,7 +37,8 @@ def boxes(extent, count: int, half: float, seed: int) -> list[str]:
     rng = np.random.default_rng(seed + 1)
     x0, y0, x1, y1 = extent
     cx, cy = rng.uniform(x0 + half, x1 - half, count), rng.uniform(y0 + half, y1 - half, count)
-    return [f"{x - half:.5f},{y - half:.5f},{x + half:.5f},{y + half:.5f}" for x, y in zip(cx, cy, strict=True)]
+    return [f"{x - half:.5f},{y - half:.5f},{x + half:.5f},{y + half:.5f}"
+            for x, y in zip(cx, cy, strict=True)]
 
 
 def pygeoapi_python() -> Path:
@@ -55,8 +56,9 @@ def pygeoapi_python() -> Path:
 def pygeoapi_config(folder: Path, gpkg: Path, port: int, py: Path) -> dict:
     """A pygeoapi configuration serving LAYER of ``gpkg`` through its OGR provider."""
     url = f"http://127.0.0.1:{port}"
-    contact = {k: "bench" for k in ("name", "position", "address", "city", "stateorprovince", "postalcode",
-                                    "country", "phone", "fax", "email", "url", "hours", "instructions", "role")}
+    contact = {k: "bench" for k in ("name", "position", "address", "city", "stateorprovince",
+                                    "postalcode", "country", "phone", "fax", "email", "url", "hours",
+                                    "instructions", "role")}
     cfg = {
         "server": {"bind": {"host": "127.0.0.1", "port": port}, "url": url,
                    "mimetype": "application/json; charset=UTF-8", "encoding": "utf-8",
@@ -136,7 +138,7 @@ def main(argv=None) -> int:
         port = harness.free_port()
         ours_cmd = harness.serve_command(gpkg, port, *a.serve)
         with harness.Server(ours_cmd, port, harness.child_env(GEO_KTTT_TILE_URL="none"),
-                            folder / "geo-kttt.log", timeout=300) as server:
+                            folder / "geo-kttt.log", 300) as server:
             ours, ours_ids = run(server, f"/ogcapi/collections/{LAYER}/items", bb, a)
         print(f"geo-kttt serve {' '.join(a.serve) or '(defaults)'}: {_line(ours)}", flush=True)
         best, base_ids, label = None, None, "pygeoapi OGR + gunicorn"

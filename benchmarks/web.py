@@ -26,7 +26,8 @@ from pathlib import Path
 
 from benchmarks import harness
 
-OURS_VISIBLE = "() => document.querySelector('.leaflet-marker-pane .site-cluster, .leaflet-marker-pane .site-marker')"
+OURS_VISIBLE = ("() => document.querySelector('.leaflet-marker-pane .site-cluster, "
+                ".leaflet-marker-pane .site-marker')")
 BASE_VISIBLE = "() => document.querySelector('.leaflet-marker-pane .marker-cluster')"
 
 
@@ -123,7 +124,7 @@ def main(argv=None) -> int:
         port = harness.free_port()
         cmd = harness.serve_command(atlas, port)
         env = harness.child_env(GEO_KTTT_TILE_URL="none")
-        with harness.timer() as t, harness.Server(cmd, port, env, folder / "serve.log", timeout=900) as server:
+        with harness.timer() as t, harness.Server(cmd, port, env, folder / "serve.log", 900) as server:
             print(f"geo-kttt serve answered its first page after {t():.1f} s (start, read, index)")
             page_ms, page_size = timed_get(server.url + "/", 5)
             tile_ms, tile_size = timed_get(server.url + "/api/clusters/{}/{}/{}.json".format(*CENTRE_TILE), 5)

@@ -115,8 +115,10 @@ def register(subparsers) -> None:
     p.add_argument("--port", help="port (GEO_KTTT_PORT, default 8050)")
     p.add_argument("--server", choices=SERVERS,
                    help=f"WSGI server (default here: {default_server()}; waitress on Windows)")
-    p.add_argument("--workers", help=f"gunicorn worker processes (default 2 × cores + 1 = {default_workers()})")
-    p.add_argument("--threads", help="threads per gunicorn worker (default 1), or waitress threads (default 4)")
+    p.add_argument("--workers",
+                   help=f"gunicorn worker processes (default 2 × cores + 1 = {default_workers()})")
+    p.add_argument("--threads",
+                   help="threads per gunicorn worker (default 1), or waitress threads (default 4)")
     p.add_argument("--timeout", default=300,
                    help="gunicorn: seconds a worker may stay silent before it is restarted (default 300)")
     p.set_defaults(func=cmd_serve)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
+import weakref
+from collections import OrderedDict
 
 from flask import (
     Blueprint,
@@ -143,32 +146,65 @@ def _tiles_url(atlas, filters: Filters | None = None) -> str:
     return url.replace("/0/0/0.json", "/{z}/{x}/{y}.json", 1)
 
 
-@bp.get("/")
-def index():
-    """The map page: layers, filters, summary, legend; sites load from the GeoJSON endpoint."""
-    atlas = get_atlas()
-    filters = _filters(atlas)
-    metric = request.args.get("metric", "").strip() or None
-    if metric and metric not in dict(metric_options(atlas, g.lang)):
-        abort(400, f"metric: unknown {metric!r}; allowed: {', '.join(dict(metric_options(atlas, g.lang)))}")
-    focus = _focus(atlas, request.args.get("focus", "").strip())
+# Per atlas (build): the parts of the map page of each view asked for lately. A view is the
+# same for every request of one build, and computing it reads every site (half a second at
+# 100,000 sites): kept, a page costs its template.
+_VIEWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_VIEWS_LOCK = threading.Lock()
+VIEWS_KEPT = 64
+
+
+def _kept(atlas, key, make):
+    """``make()``, computed once per ``key`` and atlas (at most VIEWS_KEPT keys, least recent out)."""
+    with _VIEWS_LOCK:
+        views = _VIEWS.setdefault(atlas, OrderedDict())
+        if key in views:
+            views.move_to_end(key)
+            return views[key]
+    value = make()
+    with _VIEWS_LOCK:
+        views[key] = value
+        while len(views) > VIEWS_KEPT:
+            views.popitem(last=False)
+    return value
+
+
+def _metrics(atlas) -> list:
+    return _kept(atlas, ("metrics", g.lang), lambda: metric_options(atlas, g.lang))
+
+
+def _map_view(atlas, filters: Filters, metric, focus) -> dict:
+    """The map's parts, the layer counts and the panel summary of one view."""
     m = build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
                   tiles_url=_tiles_url(atlas, filters), site_url=_site_url(),
                   metric=metric, focus=focus, fit=filters.district)
-    parts = assets.components(m)
     visible = list(filters.layers if filters.layers is not None else atlas.catalog)
     sites = filter_sites(all_sites(atlas), filters, with_layers=False)
     counts = sites.layer.value_counts().to_dict()
     layers = [{"id": lid, "title": layer.title[g.lang], "color": layer.color, "icon": layer.icon,
                "count": counts.get(lid, 0)} for lid, layer in atlas.catalog.items()]
+    return {"map": assets.components(m), "layers": layers, "visible": visible,
+            "summary": panel_summary(sites[sites.layer.isin(visible)], g.lang, atlas.catalog)}
+
+
+@bp.get("/")
+def index():
+    """The map page: layers, filters, summary, legend; the sites come per tile of the view."""
+    atlas = get_atlas()
+    filters = _filters(atlas)
+    metric = request.args.get("metric", "").strip() or None
+    if metric and metric not in dict(_metrics(atlas)):
+        abort(400, f"metric: unknown {metric!r}; allowed: {', '.join(dict(_metrics(atlas)))}")
+    focus = _focus(atlas, request.args.get("focus", "").strip())
+    key = ("map", g.lang, filters, metric, json.dumps(focus, sort_keys=True), request.script_root,
+           current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"])
+    view = _kept(atlas, key, lambda: _map_view(atlas, filters, metric, focus))
     districts = list(zip(atlas.districts().code, atlas.districts().full_name, strict=True))
     return render_template(
-        "pages/map.html", map=parts, layers=layers, visible=visible, filters=filters,
-        metric=metric,
+        "pages/map.html", **view, filters=filters, metric=metric,
         statuses=[(k, v[g.lang]) for k, v in STATUSES.items()], districts=districts,
-        metrics=metric_options(atlas, g.lang), district_name=dict(districts).get(filters.district),
-        summary=panel_summary(sites[sites.layer.isin(visible)], g.lang, atlas.catalog))
+        metrics=_metrics(atlas), district_name=dict(districts).get(filters.district))
 
 
 @bp.get("/api/sites.geojson")
