@@ -255,8 +255,17 @@ def _draw_districts(ax, atlas, sel, view, k):
                 va="bottom", zorder=3, color="#333333" if inside[d.name] else "#8a8a8a", bbox=HALO)
 
 
+RASTER_ABOVE = 5000  # sites above which their markers are one image in the PDF (text stays vector)
+
+
 def _draw_sites(ax, atlas, sites, view, k) -> list:
-    """Filled markers for precise sites, rings for commune/district-level ones."""
+    """Filled markers for precise sites, rings for commune/district-level ones.
+
+    Past :data:`RASTER_ABOVE` sites the markers are rasterised at the sheet's resolution: a
+    PDF writes every vector marker as its own drawing command (100,000 sites: ~5 s and a
+    large file), while the cloud looks the same as an image; titles, names and tables stay
+    searchable text.
+    """
     xy = _spread(sites, (view[2] - view[0]) / (ax.get_position().width * ax.figure.get_figwidth()), k)
     hollow = sites.location_precision.isin(IMPRECISE)
     drawn = []
@@ -268,7 +277,8 @@ def _draw_sites(ax, atlas, sites, view, k) -> list:
         for mask, face in ((part & ~hollow, color), (part & hollow, "white")):
             if mask.any():
                 ax.scatter(xy[mask.values, 0], xy[mask.values, 1], s=34 * k * k, marker="o",
-                           facecolors=face, edgecolors=color, linewidths=1.6 * k, zorder=5, gid=lid)
+                           facecolors=face, edgecolors=color, linewidths=1.6 * k, zorder=5, gid=lid,
+                           rasterized=len(sites) > RASTER_ABOVE)
         drawn.append(lid)
     return drawn
 
