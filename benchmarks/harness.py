@@ -135,12 +135,15 @@ def synthetic_layers(n: int, dest: Path, seed: int = 42, admin=None, only: str |
 
 
 CACHE = Path(tempfile.gettempdir()) / "geo-kttt-bench"
+SYNTHETIC_VERSION = 1  # raise when synthetic_layers writes different sites
 
 
 def _fingerprint(n: int, seed: int, only: str | None) -> str:
-    """What a synthetic atlas depends on: N, the seed, layers/, the data folder, the store's code."""
-    h = hashlib.sha256(f"{n}:{seed}:{only}:{os.environ.get('GEO_KTTT_DATA_DIR', '')}".encode())
-    for path in sorted([*LAYERS.iterdir(), *(ROOT / "geo_kttt" / "store").glob("*.py"), Path(__file__)]):
+    """What a synthetic atlas depends on: N, the seed, layers/, the data folder, the store's code
+    (and :data:`SYNTHETIC_VERSION` for the generator)."""
+    h = hashlib.sha256(f"{SYNTHETIC_VERSION}:{n}:{seed}:{only}:{os.environ.get('GEO_KTTT_DATA_DIR', '')}"
+                       .encode())
+    for path in sorted([*LAYERS.iterdir(), *(ROOT / "geo_kttt" / "store").glob("*.py")]):
         if path.is_file():
             h.update(path.name.encode() + path.read_bytes())
     return h.hexdigest()[:16]

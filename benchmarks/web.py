@@ -105,6 +105,15 @@ def median(runs: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
+def standalone_file(atlas_path: Path, folder: Path) -> Path:
+    """The standalone HTML map of the whole atlas (what `geo-kttt export html` writes)."""
+    from geo_kttt.export.pack import standalone_html
+    from geo_kttt.export.selection import Selection
+    from geo_kttt.store import open_atlas
+
+    return standalone_html(open_atlas(atlas_path), Selection(), folder / "standalone.html", lang="vi")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sites", type=int, default=100_000)
@@ -134,12 +143,18 @@ def main(argv=None) -> int:
                     page = baseline_page(atlas, folder, server.url + "/")
                 print(f"baseline page built in {t():.1f} s ({page.stat().st_size / 1e6:.1f} MB)")
                 static, static_url = static_server(folder)
+            with harness.timer() as t:
+                alone = standalone_file(atlas, folder)
+            alone_build = t()
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=harness.CHROMIUM, args=harness.CHROMIUM_ARGS)
                 ours = [visit(browser, server.url + "/", OURS_VISIBLE, 120) for _ in range(a.runs)]
+                offline = [visit(browser, alone.as_uri(), OURS_VISIBLE, 300) for _ in range(a.runs)]
                 if not a.no_baseline:
                     base = [visit(browser, static_url + "/baseline.html", BASE_VISIBLE, 900)
                             for _ in range(a.runs)]
+                    for r in base:
+                        r["page_mb"] = page.stat().st_size / 1e6
                 browser.close()
             if not a.no_baseline:
                 static.shutdown()
@@ -152,7 +167,12 @@ def main(argv=None) -> int:
               "<= 2 MB" if big else "<= 1 MB")
     table.add("JS heap", median(ours, "heap_mb"), b("heap_mb"), "MB")
     table.add("requests", median(ours, "requests"), b("requests"), "")
+    table.add("standalone HTML file (one offline file)", alone.stat().st_size / 1e6,
+              b("page_mb"), "MB", "<= 5 MB")
+    table.add("standalone: until clusters show (file://)", median(offline, "s"), b("s"), "s")
     table.print()
+    print(f"standalone HTML written in {alone_build:.1f} s; the baseline's page is "
+          f"{b('page_mb') or 0:.1f} MB without its scripts (they load from the server)")
     print(f"server, median of 5: page {page_ms:.0f} ms ({page_size / 1024:.0f} KB), "
           f"one tile at zoom 9 {tile_ms:.1f} ms ({tile_size / 1024:.1f} KB)")
     return 0
