@@ -132,7 +132,8 @@ def test_no_discovery_of_our_modules_by_name():
 
 
 @pytest.mark.parametrize("library, home", [("argparse", "geo_kttt.cli"), ("flask", "geo_kttt.server"),
-                                           ("werkzeug", "geo_kttt.server"), ("waitress", "geo_kttt.cli")])
+                                           ("werkzeug", "geo_kttt.server"), ("waitress", "geo_kttt.cli"),
+                                           ("gunicorn", "geo_kttt.cli")])
 def test_adapter_libraries_stay_in_their_adapter(library, home):
     outside = [m for m in SOURCES if library in _third_party(m) and not (m + ".").startswith(home + ".")]
     assert not outside, f"{library} imported outside {home}: {outside}"

@@ -295,28 +295,30 @@ def _csv_zip(atlas, sel, gdf, path):
 
 
 def _xlsx(atlas, sel, gdf, path):
-    """A sheet per chosen layer, then 'about'; every cell through safe_cell."""
+    """A sheet per chosen layer, then 'about'; every cell through safe_cell.
+
+    openpyxl's write-only mode streams the rows to the file (2-3 times faster than building
+    every cell object first, and flat in memory: 100,000 sites are 2.5 million cells).
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     bold = Font(bold=True)
     columns = [c for c in gdf.columns if c != "geometry"]  # OUT_COLUMNS (+ x_easting, y_northing)
     for lid, part in _by_layer(atlas, sel, gdf):
-        ws = wb.create_sheet(lid[:31])
-        ws.append(columns)
-        for row in part[columns].itertuples(index=False):
+        ws = _sheet(wb, lid[:31], columns, bold, {"name_vi": 40, "name_en": 40, "sources": 60,
+                                                  "notes": 60})
+        cols = [part[c].astype(object).where(part[c].notna(), None).tolist() for c in columns]
+        for row in zip(*cols, strict=True):
             ws.append([_xl(v) for v in row])
-        _finish(ws, bold, {"name_vi": 40, "name_en": 40, "sources": 60, "notes": 60})
-    ws = wb.create_sheet("about")
-    ws.append(["section", "key", "Tiếng Việt", "English"])
+    ws = _sheet(wb, "about", ["section", "key", "Tiếng Việt", "English"], bold,
+                {"section": 12, "key": 22, "Tiếng Việt": 80, "English": 80})
     grid = grid_crs(gdf)
     crs_rows = [("crs", ", ".join(GRID_COLUMNS), f"{grid} ({EXPORT_CRS[grid]}), mét; lon/lat: WGS 84",
                  f"{grid} ({EXPORT_CRS[grid]}), metres; lon/lat: WGS 84")] if grid else []
     for row in about_rows(atlas, sel) + crs_rows:
         ws.append([_xl(v) for v in row])
-    _finish(ws, bold, {"section": 12, "key": 22, "Tiếng Việt": 80, "English": 80})
     wb.save(path)
 
 
@@ -329,14 +331,22 @@ def _xl(value):
     return safe_cell(value)
 
 
-def _finish(ws, bold, widths):
-    """Bold header, frozen first row, column widths by header name."""
+def _sheet(wb, title, header, bold, widths):
+    """A write-only sheet with column widths by header name, a frozen bold header row."""
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.utils import get_column_letter
 
-    for i, cell in enumerate(ws[1], start=1):
-        cell.font = bold
-        ws.column_dimensions[get_column_letter(i)].width = widths.get(cell.value, 14)
+    ws = wb.create_sheet(title)
+    for i, name in enumerate(header, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = widths.get(name, 14)
     ws.freeze_panes = "A2"
+    cells = []
+    for name in header:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font = bold
+        cells.append(cell)
+    ws.append(cells)
+    return ws
 
 
 def about_lines(atlas, sel: Selection, lang: str) -> list[str]:

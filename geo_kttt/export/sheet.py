@@ -273,8 +273,17 @@ def _draw_districts(ax, atlas, sel, view, k, markers):
         placed.append(np.array([box_obstacle(p.x, p.y, size)]))
 
 
+RASTER_ABOVE = 5000  # sites above which their markers are one image in the PDF (text stays vector)
+
+
 def _draw_sites(ax, atlas, sites, xy, k) -> list:
-    """Filled markers for precise sites, rings for commune/district-level ones, at ``xy``."""
+    """Filled markers for precise sites, rings for commune/district-level ones, at ``xy``.
+
+    Past :data:`RASTER_ABOVE` sites the markers are rasterised at the sheet's resolution: a
+    PDF writes every vector marker as its own drawing command (100,000 sites: ~5 s and a
+    large file), while the cloud looks the same as an image; titles, names and tables stay
+    searchable text.
+    """
     hollow = sites.location_precision.isin(IMPRECISE)
     drawn = []
     for lid in atlas.catalog:
@@ -285,7 +294,8 @@ def _draw_sites(ax, atlas, sites, xy, k) -> list:
         for mask, face in ((part & ~hollow, color), (part & hollow, "white")):
             if mask.any():
                 ax.scatter(xy[mask.values, 0], xy[mask.values, 1], s=34 * k * k, marker="o",
-                           facecolors=face, edgecolors=color, linewidths=1.6 * k, zorder=5, gid=lid)
+                           facecolors=face, edgecolors=color, linewidths=1.6 * k, zorder=5, gid=lid,
+                           rasterized=len(sites) > RASTER_ABOVE)
         drawn.append(lid)
     return drawn
 

@@ -1,7 +1,8 @@
 """The standalone HTML map: one file that opens offline, years from now.
 
-Built from the web map's own builder (:func:`geo_kttt.maps.build_map`, embedded GeoJSON),
-so it has the same layers, legend and popups. Every script and style sheet (Leaflet and
+Built from the web map's own builder (:func:`geo_kttt.maps.build_map`, the sites embedded as
+one compact table, :mod:`geo_kttt.maps.embed`), so it has the same layers, legend, clusters
+and popups. Every script and style sheet (Leaflet and
 its plugins from ``web/node_modules``, ``atlas.js``/``map.css`` from ``web/static``) is
 inlined, images in style sheets become ``data:`` URIs and the icon sprite is put in the
 page. A Content-Security-Policy meta tag allows no host but the configured tile server;
@@ -25,8 +26,8 @@ from markupsafe import Markup
 from .. import settings
 from ..i18n import register, t
 from ..maps.assets import STATIC, components, file_for
-from ..maps.build import AtlasLayers, build_map, layer_info
-from ..maps.data import Filters, site_feature
+from ..maps.build import AtlasLayers, build_map
+from ..maps.data import Filters
 from .selection import Selection, describe, scope_name, select_sites
 
 TEMPLATES = STATIC.parent / "templates"
@@ -80,13 +81,10 @@ def build_standalone_map(atlas, sel: Selection, lang: str, tiles: str | None):
     filters = Filters(layers=tuple(layers), statuses=sel.statuses or None, district=sel.district,
                       verified=bool(sel.verified))
     focus = {"bbox": list(sel.bbox)} if sel.bbox else None
-    m = build_map(atlas, lang, layers=layers, filters=filters, tiles=tiles, embed=True,
-                  fit=sel.district, focus=focus)
     shown = select_sites(atlas, sel)
+    m = build_map(atlas, lang, layers=layers, filters=filters, tiles=tiles, embed=True,
+                  fit=sel.district, focus=focus, sites=shown)
     cfg = _config(m)
-    cfg["sites"] = {"type": "FeatureCollection",
-                    "features": [site_feature(r, full=True) for r in shown.itertuples()]}
-    cfg["layers"] = layer_info(atlas.catalog, lang, shown.layer.value_counts().to_dict())
     cfg["iconsUrl"] = ""  # the sprite is inside the page
     return m
 

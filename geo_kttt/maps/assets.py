@@ -30,6 +30,7 @@ LOCAL = {
     "Control.Fullscreen.js": "vendor/leaflet.fullscreen/Control.FullScreen.js",
     "Control.FullScreen.css": "vendor/leaflet.fullscreen/Control.FullScreen.css",
     "geo_kttt_js": "static/js/atlas.js",
+    "geo_kttt_sources_js": "static/js/atlas-sources.js",
     "geo_kttt_css": "static/css/map.css",
     "jquery": None,
     "bootstrap": None,

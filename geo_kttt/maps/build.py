@@ -1,8 +1,10 @@
 """Layer definitions -> folium maps: site layers, popups, legend, styles, local assets.
 
-Every site layer is drawn by one script, ``web/static/atlas.js``, from GeoJSON: either
-embedded in the map (``embed=True``: a self-contained map for exports and small atlases)
-or loaded from a URL (the web app, which scales to 100,000 sites with clustering).
+Every site layer is drawn by one script, ``web/static/atlas.js``, tile by tile of the view:
+clusters and single sites either from the server (``embed=False``, the web app:
+:mod:`.clusters`, so the browser receives only what the view shows, at any number of sites)
+or from a table embedded in the map (``embed=True``: a self-contained map for exports,
+:mod:`.embed`), clustered the same way in the browser. Popups load when opened.
 Data reaches the page only as JSON (:func:`geo_kttt.text.script_json`, never through a
 template: see :class:`DataScript`) and becomes DOM text nodes in the browser, never HTML:
 a site called ``<img src=x onerror=alert(1)>`` or ``{{7*7}}`` shows as text.
@@ -21,15 +23,16 @@ from .. import settings
 from ..catalog import FIELDS, PRECISIONS, STATUSES
 from ..i18n import register, t
 from ..text import script_json
+from .clusters import CLIENT, cluster_index
 from .data import (
     Filters,
     all_sites,
     district_geojson,
     filter_sites,
     metric_values,
-    site_feature,
     sites_geojson,
 )
+from .embed import site_table
 
 CENTER = (10.45, 105.2)  # An Giang (pre-2025)
 ZOOM = 9
@@ -154,8 +157,8 @@ class AtlasLayers(DataScript):
     """Boundaries, site layers, legend and popups, drawn by ``atlas.js`` from a JSON config."""
 
     function = "geoKttt.init"
-    default_js = [("markerclusterjs", ""), ("geo_kttt_js", "")]
-    default_css = [("markerclustercss", ""), ("markerclusterdefaultcss", ""), ("geo_kttt_css", "")]
+    default_js = [("geo_kttt_sources_js", ""), ("geo_kttt_js", "")]
+    default_css = [("geo_kttt_css", "")]
 
 
 def tile_layer(tiles: str | None, attribution: str | None):
@@ -169,9 +172,10 @@ def tile_layer(tiles: str | None, attribution: str | None):
 
 def build_map(atlas, lang: str = "vi", layers=None, filters: Filters | None = None,
               tiles: str | None = None, attribution: str | None = None, embed: bool = True,
-              sites_url: str | None = None, site_url: str | None = None, metric: str | None = None,
+              tiles_url: str | None = None, site_url: str | None = None, metric: str | None = None,
               focus: dict | None = None, fit: str | None = None, units: dict | None = None,
-              layer_control: bool | None = None, page_link: dict | None = None) -> folium.Map:
+              layer_control: bool | None = None, page_link: dict | None = None,
+              sites=None) -> folium.Map:
     """A folium map of the atlas: boundaries, one toggleable group per layer, legend, popups.
 
     Parameters
@@ -187,8 +191,10 @@ def build_map(atlas, lang: str = "vi", layers=None, filters: Filters | None = No
         Basemap URL template and its attribution; ``"none"`` draws no basemap. Default: the
         TILE_URL and TILE_ATTRIBUTION settings.
     embed : bool
-        True embeds the sites as GeoJSON (a self-contained map); False loads them from
-        ``sites_url`` (the web app), with popups from ``site_url`` (``{layer}``, ``{id}``).
+        True embeds the sites (:func:`geo_kttt.maps.embed.site_table`: a self-contained map);
+        False loads the clusters of each tile of the view from ``tiles_url`` (the web app;
+        ``{z}``, ``{x}``, ``{y}``, see :mod:`.clusters`), with popups from ``site_url``
+        (``{layer}``, ``{id}``).
     metric : str, optional
         A choropleth of districts, e.g. ``"count"``, ``"count:solar_plants"``,
         ``"capacity:solar_plants:MWp"`` (see :func:`geo_kttt.summary.capacity_key`).
@@ -203,6 +209,8 @@ def build_map(atlas, lang: str = "vi", layers=None, filters: Filters | None = No
         Add Leaflet's layer switcher (default: when embedding, as a page has its own panel).
     page_link : dict, optional
         ``{"url": …, "label": …}``: a link in each popup to the site's page (``{layer}``, ``{id}``).
+    sites : DataFrame, optional
+        With ``embed``: exactly these sites (default: those passing ``filters``).
 
     Returns
     -------
@@ -218,7 +226,8 @@ def build_map(atlas, lang: str = "vi", layers=None, filters: Filters | None = No
         base.add_to(m)
     Fullscreen(title=t("fullscreen", lang), title_cancel=t("fullscreen_exit", lang),
                position="topleft").add_to(m)
-    config = map_config(atlas, lang, visible, filters, embed, sites_url, site_url, metric, focus, fit)
+    config = map_config(atlas, lang, visible, filters, embed, tiles_url, site_url, metric, focus, fit,
+                        sites)
     config["units"] = units
     config["layerControl"] = embed if layer_control is None else layer_control
     config["pageLink"] = page_link
@@ -226,11 +235,16 @@ def build_map(atlas, lang: str = "vi", layers=None, filters: Filters | None = No
     return m
 
 
-def map_config(atlas, lang, visible, filters, embed, sites_url, site_url, metric, focus, fit) -> dict:
+def map_config(atlas, lang, visible, filters, embed, tiles_url, site_url, metric, focus, fit,
+               sites=None) -> dict:
     """The JSON configuration ``atlas.js`` draws from (see docs/web.md)."""
     catalog = atlas.catalog
-    shown = filter_sites(all_sites(atlas), filters, with_layers=False)
-    counts = shown.layer.value_counts().to_dict()
+    if embed:
+        shown = filter_sites(all_sites(atlas), filters, with_layers=False) if sites is None else sites
+        counts = shown.layer.value_counts().to_dict()
+    else:
+        index = cluster_index(atlas)
+        counts = index.counts(filters)
     config = {
         "lang": lang,
         "layers": layer_info(catalog, lang, counts),
@@ -238,16 +252,23 @@ def map_config(atlas, lang, visible, filters, embed, sites_url, site_url, metric
         "strings": strings(catalog, lang),
         "districts": district_geojson(atlas),
         "choropleth": choropleth(atlas, filters, metric, lang),
-        "focus": focus, "fit": fit,
+        "focus": focus, "fit": fit, "clusters": CLIENT,
     }
     if embed:
-        config["sites"] = {"type": "FeatureCollection",
-                           "features": [site_feature(r) for r in shown.itertuples()]}
+        config["sites"] = embedded_sites(atlas, shown)
+        config["extent"] = list(shown.total_bounds) if len(shown) else None
     else:
-        config["sitesUrl"] = sites_url
+        config["tilesUrl"] = tiles_url
         config["siteUrl"] = site_url
+        config["extent"] = index.extent
     return config
 
 
-__all__ = ["DataScript", "Filters", "build_map", "map_config", "strings", "layer_info", "choropleth",
-           "sites_geojson", "tile_layer", "IMPRECISE"]
+def embedded_sites(atlas, sites) -> dict:
+    """``sites`` as the table a self-contained map carries (:func:`geo_kttt.maps.embed.site_table`)."""
+    names = dict(zip(atlas.districts().code, atlas.districts().name, strict=True))
+    return site_table(sites, list(atlas.catalog), names)
+
+
+__all__ = ["DataScript", "Filters", "build_map", "embedded_sites", "map_config", "strings", "layer_info",
+           "choropleth", "sites_geojson", "tile_layer", "IMPRECISE"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, render_template, url_for
+from flask import Blueprint, abort, current_app, g, render_template
 
 from ..catalog import STATUSES
 from ..i18n import register
@@ -12,7 +12,7 @@ from ..maps.data import Filters, all_sites, filter_sites
 from ..maps.newcommunes import PROVINCE_CODE, split_old_codes
 from ..summary import MAIN_UNITS, capacity_groups, capacity_label, district_summary, reconcile
 from .common import get_atlas
-from .pages import _site_url, map_parts
+from .pages import _site_url, _tiles_url, map_parts
 
 bp = Blueprint("districts", __name__)
 
@@ -102,7 +102,7 @@ def district(code):
     parts = map_parts(atlas, ("district", code, g.lang), lambda: assets.components(
         build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False, fit=code,
-                  sites_url=url_for("pages.api_sites", district=code, lang=g.lang), site_url=_site_url())))
+                  tiles_url=_tiles_url(atlas, filters), site_url=_site_url())))
     top = max([v["count"] for v in summary["layers"].values()] + [1])
     layers = [{"id": lid, "title": layer.title[g.lang], "color": layer.color, "units": layer.units,
                "kinds": layer.kinds,

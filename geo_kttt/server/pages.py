@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
+import weakref
+from collections import OrderedDict
 
 from flask import (
     Blueprint,
@@ -21,6 +24,7 @@ from ..catalog import STATUSES
 from ..i18n import register, t
 from ..maps import assets
 from ..maps.build import IMPRECISE, build_map
+from ..maps.clusters import cluster_index
 from ..maps.data import (
     Filters,
     all_sites,
@@ -155,37 +159,74 @@ def page_link(lang: str) -> dict | None:
     return {"url": url.replace("LAYER", "{layer}").replace("SITE", "{id}"), "label": t("site_page", lang)}
 
 
-@bp.get("/")
-def index():
-    """The map page: layers, filters, summary, legend; sites load from the GeoJSON endpoint."""
-    atlas = get_atlas()
-    filters = _filters(atlas)
-    metric = request.args.get("metric", "").strip() or None
-    if metric and metric not in dict(metric_options(atlas, g.lang)):
-        abort(400, f"metric: unknown {metric!r}; allowed: {', '.join(dict(metric_options(atlas, g.lang)))}")
-    focus = _focus(atlas, request.args.get("focus", "").strip())
-    query = {k: v for k, v in filters.query().items() if k != "layers"} | {"lang": g.lang}
-    sites_url = url_for("pages.api_sites", **query)
-    plain = not set(request.args) - {"lang", "district"}  # the views everyone opens: once per build
-    view = ("index", g.lang, filters.district) if plain else None
-    parts = map_parts(atlas, view, lambda: assets.components(
-        build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
+def _tiles_url(atlas, filters: Filters | None = None) -> str:
+    """The clusters URL template (``{z}/{x}/{y}``) of a view: its filters (not its layers, which
+    the page switches itself), the language and the atlas build (so answers can be cached)."""
+    query = {k: v for k, v in (filters or Filters()).query().items() if k != "layers"}
+    query.update(lang=g.lang, build=atlas.metadata.get("built_at", ""))
+    url = url_for("pages.api_clusters", z=0, x=0, y=0, **query)
+    return url.replace("/0/0/0.json", "/{z}/{x}/{y}.json", 1)
+
+
+# Per atlas (build): the parts of the map page of each view asked for lately. A view is the
+# same for every request of one build, and computing it reads every site (half a second at
+# 100,000 sites): kept, a page costs its template.
+_VIEWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_VIEWS_LOCK = threading.Lock()
+VIEWS_KEPT = 64
+
+
+def _kept(atlas, key, make):
+    """``make()``, computed once per ``key`` and atlas (at most VIEWS_KEPT keys, least recent out)."""
+    with _VIEWS_LOCK:
+        views = _VIEWS.setdefault(atlas, OrderedDict())
+        if key in views:
+            views.move_to_end(key)
+            return views[key]
+    value = make()
+    with _VIEWS_LOCK:
+        views[key] = value
+        while len(views) > VIEWS_KEPT:
+            views.popitem(last=False)
+    return value
+
+
+def _metrics(atlas) -> list:
+    return _kept(atlas, ("metrics", g.lang), lambda: metric_options(atlas, g.lang))
+
+
+def _map_view(atlas, filters: Filters, metric, focus) -> dict:
+    """The map's parts, the layer counts and the panel summary of one view."""
+    m = build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
-                  sites_url=sites_url, site_url=_site_url(),
-                  metric=metric, focus=focus, fit=filters.district, page_link=page_link(g.lang))))
+                  tiles_url=_tiles_url(atlas, filters), site_url=_site_url(),
+                  metric=metric, focus=focus, fit=filters.district, page_link=page_link(g.lang))
     visible = list(filters.layers if filters.layers is not None else atlas.catalog)
     sites = filter_sites(all_sites(atlas), filters, with_layers=False)
     counts = sites.layer.value_counts().to_dict()
     layers = [{"id": lid, "title": layer.title[g.lang], "color": layer.color, "icon": layer.icon,
                "count": counts.get(lid, 0)} for lid, layer in atlas.catalog.items()]
+    return {"map": assets.components(m), "layers": layers, "visible": visible,
+            "summary": panel_summary(sites[sites.layer.isin(visible)], g.lang, atlas.catalog)}
+
+
+@bp.get("/")
+def index():
+    """The map page: layers, filters, summary, legend; the sites come per tile of the view."""
+    atlas = get_atlas()
+    filters = _filters(atlas)
+    metric = request.args.get("metric", "").strip() or None
+    if metric and metric not in dict(_metrics(atlas)):
+        abort(400, f"metric: unknown {metric!r}; allowed: {', '.join(dict(_metrics(atlas)))}")
+    focus = _focus(atlas, request.args.get("focus", "").strip())
+    key = ("map", g.lang, filters, metric, json.dumps(focus, sort_keys=True), request.script_root,
+           current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"])
+    view = _kept(atlas, key, lambda: _map_view(atlas, filters, metric, focus))
     districts = list(zip(atlas.districts().code, atlas.districts().full_name, strict=True))
     return render_template(
-        "pages/map.html", map=parts, sites_url=sites_url, layers=layers, visible=visible, filters=filters,
-        metric=metric,
+        "pages/map.html", **view, filters=filters, metric=metric,
         statuses=[(k, v[g.lang]) for k, v in STATUSES.items()], districts=districts,
-        metrics=metric_options(atlas, g.lang), district_name=dict(districts).get(filters.district),
-        summary=map_parts(atlas, view and ("panel", *view),
-                          lambda: panel_summary(sites[sites.layer.isin(visible)], g.lang, atlas.catalog)))
+        metrics=_metrics(atlas), district_name=dict(districts).get(filters.district))
 
 
 @bp.get("/api/sites.geojson")
@@ -196,12 +237,27 @@ def api_sites():
     return Response(body, mimetype="application/geo+json")
 
 
+@bp.get("/api/clusters/<int:z>/<int:x>/<int:y>.json")
+def api_clusters(z, x, y):
+    """The clusters and single sites of one map tile (see geo_kttt.maps.clusters), filtered."""
+    atlas = get_atlas()
+    if not (0 <= z <= 24 and x < 2**z and y < 2**z):
+        abort(404, f"no tile {z}/{x}/{y}")
+    body = cluster_index(atlas).tile(z, x, y, _filters(atlas), g.lang)
+    resp = Response(body, mimetype="application/json")
+    if request.args.get("build") == atlas.metadata.get("built_at"):
+        resp.cache_control.public, resp.cache_control.max_age = True, 86400  # the URL names the build
+    return resp
+
+
 @bp.get("/api/sites/<layer>/<site_id>")
 def api_site(layer, site_id):
-    """One site with every popup field, as a GeoJSON Feature."""
-    feature = site_detail(get_atlas(), layer, site_id)
+    """One site with every popup field (and the zoom at which it stands alone), as a Feature."""
+    atlas = get_atlas()
+    feature = site_detail(atlas, layer, site_id)
     if feature is None:
         abort(404, f"no site {site_id} in layer {layer}")
+    feature["properties"]["zoom"] = cluster_index(atlas).zoom_of(layer, site_id)
     return Response(_json(feature), mimetype="application/geo+json")
 
 
@@ -247,5 +303,5 @@ def new_communes():
     parts = map_parts(atlas, ("new_communes", g.lang), lambda: assets.components(
         build_map(atlas, g.lang, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
-                  sites_url=url_for("pages.api_sites"), site_url=_site_url(), units=view["geojson"])))
+                  tiles_url=_tiles_url(atlas), site_url=_site_url(), units=view["geojson"])))
     return render_template("pages/new_communes.html", map=parts, view=view)

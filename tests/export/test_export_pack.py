@@ -67,12 +67,17 @@ def test_standalone_html_is_self_contained(atlas, tmp_path):
 
 
 @pytest.mark.browser
-def test_standalone_html_opens_offline_in_chromium(browser, admin, tmp_path):
+@pytest.mark.parametrize("packed", [False, True])  # a large table travels gzipped (maps.embed)
+def test_standalone_html_opens_offline_in_chromium(browser, admin, tmp_path, monkeypatch, packed):
     atlas, bad_id, _ = tweaked_atlas(admin, tmp_path)
     from geo_kttt.export.standalone import render_standalone
+    from geo_kttt.maps import embed
 
+    monkeypatch.setattr(embed, "PACK_ABOVE", 10 if packed else embed.PACK_ABOVE)
     page_file = tmp_path / "m.html"
-    page_file.write_text(render_standalone(atlas, Selection(), "en", tiles="none"), encoding="utf-8")
+    html = render_standalone(atlas, Selection(), "en", tiles="none")
+    assert ('"packed"' in html) == packed
+    page_file.write_text(html, encoding="utf-8")
     outside, dialogs, errors = [], [], []
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     try:

@@ -35,7 +35,7 @@ def test_build_map_uses_only_local_assets(atlas):
 def test_embedded_map_has_every_site_and_layer(atlas):
     parts = assets.components(build_map(atlas, "en", tiles="none", embed=True))
     config = _config(parts["script"])
-    assert len(config["sites"]["features"]) == len(atlas.sites())
+    assert config["sites"]["n"] == len(atlas.sites()) == len(config["sites"]["lon"])
     assert [layer["id"] for layer in config["layers"]] == list(atlas.catalog)
     assert config["strings"]["ui"]["legend"] == "Legend"
     assert config["layerControl"] is True

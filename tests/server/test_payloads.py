@@ -93,7 +93,8 @@ def test_pages_show_payloads_as_text(payload_client, url):
 def test_map_page_carries_literal_text(payload_client):
     body = payload_client.get("/export/map.html").get_data(as_text=True)
     # JSON in the page escapes "{" only where it would open a template tag: the text is whole.
-    assert "\\u007b{7*7}}Q1" in body and "Kho \\u007b# 3" in body
+    # (The embedded table carries what the popups show: names, operator, sources; not notes.)
+    assert "\\u007b{7*7}}Q1" in body and "Op \\u007b{7*7}}Q1 \\u007b% print 6*7 %}Q2 \\u007b# Q3" in body
 
 
 def test_pack_and_sheet_with_payloads(payload_client):

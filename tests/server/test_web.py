@@ -22,7 +22,8 @@ def test_map_page(client, atlas):
     assert 'lang="vi"' in html
     for layer in atlas.catalog.values():
         assert layer.title["vi"] in html
-    assert "/api/sites.geojson" in html
+    # The page names the clusters of each tile of the view, never the whole site list.
+    assert "/api/clusters/{z}/{x}/{y}.json" in html and "/api/sites.geojson" not in html
 
 
 def test_map_page_in_english_keeps_other_parameters(client, atlas):

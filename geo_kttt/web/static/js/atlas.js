@@ -1,5 +1,7 @@
-/* geo-kttt map script: draws district boundaries, site layers (clustered), popups and the
- * legend from the JSON configuration built by geo_kttt.maps.map_config.
+/* geo-kttt map script: draws district boundaries, site layers, popups and the legend from the
+ * JSON configuration built by geo_kttt.maps.build.map_config. The sites arrive per tile of the
+ * view as clusters and single sites: from the server (geo_kttt.maps.clusters) or, in a
+ * self-contained map, from the embedded table (atlas-local.js); popups load when opened.
  * Every data value becomes a DOM text node or attribute, never HTML. */
 (function () {
   "use strict";
@@ -112,42 +114,32 @@
   }
 
   // One popup for all sites (a popup object per marker costs too much at 100,000 sites).
-  function showPopup(marker, content) {
+  function showPopup(latlng, content) {
     state.map.closePopup(state.popup);
-    state.popup.setLatLng(marker.getLatLng()).setContent(content).openOn(state.map);
+    state.popup.setLatLng(latlng).setContent(content).openOn(state.map);
   }
 
-  function openSite(marker) {
-    var p = marker.feature.properties;
-    state.popupMarker = marker;
-    if (p.sources !== undefined || !state.cfg.siteUrl) {
-      showPopup(marker, popupContent(p));
-      return;
-    }
-    showPopup(marker, el("div", "site-popup", state.cfg.strings.ui.loading));
-    var url = state.cfg.siteUrl.replace("{layer}", encodeURIComponent(p.layer))
-      .replace("{id}", encodeURIComponent(p.id));
-    var still = function () { return state.popupMarker === marker && state.map.hasLayer(state.popup); };
-    fetch(url).then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (f) {
-        marker.feature.properties = f.properties;
-        if (still()) showPopup(marker, popupContent(f.properties));
-      })
-      .catch(function () {
-        if (still()) showPopup(marker, el("div", "site-popup", state.cfg.strings.ui.load_failed));
-      });
+  // A site's popup: every field, from the embedded table or fetched when it opens.
+  function openSite(layer, id, latlng) {
+    var key = layer + "/" + id, S = state.cfg.strings.ui;
+    state.popupKey = key;
+    var still = function () { return state.popupKey === key && state.map.hasLayer(state.popup); };
+    showPopup(latlng, el("div", "site-popup", S.loading));
+    state.source.site(layer, id)
+      .then(function (f) { if (still()) showPopup(latlng, popupContent(f.properties)); })
+      .catch(function () { if (still()) showPopup(latlng, el("div", "site-popup", S.load_failed)); });
   }
 
-  function clusterIcon(layer) {
-    return function (cluster) {
-      var d = el("div", "cluster-inner");
-      d.style.setProperty("--c", layer.color);
-      d.appendChild(el("span", null, fmt(cluster.getChildCount())));
-      return L.divIcon({html: d, className: "site-cluster layer-" + layer.id, iconSize: L.point(34, 34)});
-    };
+  // Markers sharing one point (several sites known only to the same commune, or a cluster and a
+  // site there) are drawn on a small ring around it, in screen pixels, so each stays clickable.
+  function ringOffset(k, n) {
+    if (n < 2) return [0, 0];
+    var perRing = 8, ring = Math.floor(k / perRing), inRing = Math.min(perRing, n - ring * perRing);
+    var angle = 2 * Math.PI * (k % perRing) / inRing - Math.PI / 2, r = 26 + 16 * ring;
+    return [Math.round(r * Math.cos(angle)), Math.round(r * Math.sin(angle))];
   }
 
-  // One icon object per layer and precision; its DOM is built only when a marker is shown.
+  // One icon object per layer, precision and offset; its DOM is built only when a marker is shown.
   var SiteIcon = L.DivIcon.extend({
     createIcon: function (old) {
       var div = L.DivIcon.prototype.createIcon.call(this, old);
@@ -156,15 +148,6 @@
       return div;
     }
   });
-
-  // Sites sharing one point (e.g. several sites known only to the same commune) are drawn on a
-  // small ring around it, in screen pixels, so that each stays visible and clickable.
-  function ringOffset(k, n) {
-    if (n < 2) return [0, 0];
-    var perRing = 8, ring = Math.floor(k / perRing), inRing = Math.min(perRing, n - ring * perRing);
-    var angle = 2 * Math.PI * (k % perRing) / inRing - Math.PI / 2, r = 26 + 16 * ring;
-    return [Math.round(r * Math.cos(angle)), Math.round(r * Math.sin(angle))];
-  }
 
   function iconFor(layer, precision, offset) {
     var key = layer.id + "|" + precision + "|" + offset.join(",");
@@ -176,62 +159,113 @@
     return state.icons[key];
   }
 
-  function makeMarker(f, offset) {
-    var p = f.properties, layer = state.layers[p.layer];
-    if (!layer) return null;
-    var c = f.geometry.coordinates;
-    var icon = iconFor(layer, p.precision, offset);
-    var title = p.name || (state.cfg.lang === "vi" ? p.name_vi : p.name_en);
-    var m = L.marker([c[1], c[0]], {icon: icon, title: title});
-    m.feature = f;
-    state.markers[p.layer + "/" + p.id] = m;
+  // A site: [lon, lat, id, name, precision].
+  function siteMarker(layer, s, offset) {
+    var m = L.marker([s[1], s[0]], {icon: iconFor(layer, s[4], offset), title: s[3]});
+    m.site = {layer: layer.id, id: s[2]};
     return m;
   }
 
-  function addSites(fc) {
-    // Layers sharing a point get one ring position each; a layer's own sites there cluster.
-    var per = {}, shared = {};
-    var where = function (f) { return f.geometry.coordinates.map(function (v) { return v.toFixed(6); }).join(","); };
-    fc.features.forEach(function (f) {
-      var k = where(f), here = shared[k] = shared[k] || [];
-      if (here.indexOf(f.properties.layer) < 0) here.push(f.properties.layer);
-    });
-    fc.features.forEach(function (f) {
-      var here = shared[where(f)];
-      var m = makeMarker(f, ringOffset(here.indexOf(f.properties.layer), here.length));
-      if (m) (per[f.properties.layer] = per[f.properties.layer] || []).push(m);
-    });
-    // One layer per task: the first layer's clusters show while the others are still added.
-    var ids = Object.keys(state.groups).sort(function (a, b) {
-      return Number(state.map.hasLayer(state.groups[b])) - Number(state.map.hasLayer(state.groups[a]));
-    });
-    var next = function () {
-      var id = ids.shift();
-      if (id === undefined) { done(fc); return; }
-      state.groups[id].addLayers(per[id] || []);
-      state.shown[id] = (per[id] || []).length;
-      setTimeout(next, 0);
-    };
-    next();
+  // A cluster: [lon, lat, count, west, south, east, north].
+  function clusterMarker(layer, c, offset) {
+    var size = c[2] >= 10000 ? 46 : c[2] >= 1000 ? 40 : 34;
+    var d = el("div", "cluster-inner size-" + size);
+    d.style.setProperty("--c", layer.color);
+    d.appendChild(el("span", null, fmt(c[2])));
+    var icon = L.divIcon({html: d, className: "site-cluster layer-" + layer.id, iconSize: L.point(size, size),
+      iconAnchor: L.point(size / 2 - offset[0], size / 2 - offset[1])});
+    var m = L.marker([c[1], c[0]], {icon: icon, title: layer.title + ": " + fmt(c[2])});
+    m.cluster = c;
+    return m;
   }
 
-  function done(fc) {
-    placeLabels();
-    state.map.on("zoomend", function () { setTimeout(placeLabels, 0); });
-    Object.keys(state.groups).forEach(function (id) { state.groups[id].on("animationend", placeLabels); });
-    state.map.getContainer().setAttribute("data-sites-loaded", String(fc.features.length));
-    updateLegend();
-    document.dispatchEvent(new CustomEvent("geokttt:loaded", {detail: {count: fc.features.length}}));
-    if (state.cfg.focus) focus(state.cfg.focus);
+  // A click on a cluster zooms in far enough to split it (or to show its sites one by one).
+  function zoomInto(c) {
+    var map = state.map, z = map.getZoom(), off = state.cfg.clusters.offZoom;
+    var bounds = L.latLngBounds([c[4], c[3]], [c[6], c[5]]);
+    var target = c[3] === c[5] && c[4] === c[6] ? off : Math.min(map.getBoundsZoom(bounds), off);
+    map.setView(bounds.getCenter(), Math.min(Math.max(target, z + 1), map.getMaxZoom()));
   }
 
-  function loadSites() {
-    var cfg = state.cfg;
-    if (cfg.sites) { addSites(cfg.sites); return; }
+  function drawTile(key, data) {
+    var at = {}, markers = [];
+    state.cfg.layers.forEach(function (l) {
+      var part = data.layers[l.id];
+      if (!part) return;
+      var add = function (v, isCluster) {
+        var k = v[0].toFixed(6) + "," + v[1].toFixed(6);
+        (at[k] = at[k] || []).push({layer: l, v: v, cluster: isCluster});
+      };
+      part.clusters.forEach(function (c) { add(c, true); });
+      part.sites.forEach(function (s) { add(s, false); });
+    });
+    Object.keys(at).forEach(function (k) {
+      var here = at[k];
+      here.forEach(function (e, i) {
+        var off = ringOffset(i, here.length);
+        var m = e.cluster ? clusterMarker(e.layer, e.v, off) : siteMarker(e.layer, e.v, off);
+        state.groups[e.layer.id].addLayer(m);
+        markers.push([e.layer.id, m]);
+      });
+    });
+    state.tiles[key] = {markers: markers, count: data.count};
+    setTimeout(placeLabels, 0);  // district names move clear of the markers just drawn
+  }
+
+  function removeTile(key) {
+    state.tiles[key].markers.forEach(function (p) { state.groups[p[0]].removeLayer(p[1]); });
+    delete state.tiles[key];
+  }
+
+  // The tiles of the view at the current zoom (256 px, as the basemap's), within the sites' extent.
+  function viewTiles() {
+    var map = state.map, z = Math.round(map.getZoom()), n = Math.pow(2, z), b = map.getPixelBounds();
+    var ext = state.cfg.extent, keys = [];
+    var lo = ext ? map.project([ext[3], ext[0]], z) : L.point(0, 0);
+    var hi = ext ? map.project([ext[1], ext[2]], z) : L.point(n * 256, n * 256);
+    var x0 = Math.max(0, Math.floor(Math.max(b.min.x, lo.x) / 256));
+    var x1 = Math.min(n - 1, Math.floor(Math.min(b.max.x, hi.x) / 256));
+    var y0 = Math.max(0, Math.floor(Math.max(b.min.y, lo.y) / 256));
+    var y1 = Math.min(n - 1, Math.floor(Math.min(b.max.y, hi.y) / 256));
+    for (var x = x0; x <= x1; x++) {
+      for (var y = y0; y <= y1; y++) keys.push(z + "/" + x + "/" + y);
+    }
+    return keys;
+  }
+
+  // Ask for the tiles the view lacks; the old ones stay until every new one has arrived.
+  function refresh() {
+    var keys = viewTiles();
+    state.wanted = {};
+    keys.forEach(function (k) { state.wanted[k] = true; });
+    keys.forEach(function (k) { if (!state.tiles[k] && !state.pending[k]) load(k); });
+    settle();
+  }
+
+  function load(key) {
+    var p = key.split("/").map(Number);
+    state.pending[key] = true;
     state.map.getContainer().setAttribute("data-sites-loaded", "loading");
-    fetch(cfg.sitesUrl).then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(addSites)
-      .catch(function () { state.map.getContainer().setAttribute("data-sites-loaded", "failed"); });
+    state.source.tile(p[0], p[1], p[2]).then(function (data) {
+      delete state.pending[key];
+      if (state.wanted[key]) drawTile(key, data);
+      settle();
+    }).catch(function () {
+      delete state.pending[key];
+      state.failed = true;
+      settle();
+    });
+  }
+
+  function settle() {
+    var k, total = 0;
+    for (k in state.wanted) if (state.pending[k]) return;
+    for (k in state.tiles) {
+      if (state.wanted[k]) total += state.tiles[k].count; else removeTile(k);
+    }
+    state.map.getContainer().setAttribute("data-sites-loaded", state.failed ? "failed" : String(total));
+    state.failed = false;
+    document.dispatchEvent(new CustomEvent("geokttt:loaded", {detail: {count: total}}));
   }
 
   // District names sit in a pane of their own below the markers (paths 400 < names 450 <
@@ -343,9 +377,8 @@
     if (state.legendCollapsed) return;
     state.cfg.layers.forEach(function (l) {
       if (!state.map.hasLayer(state.groups[l.id])) return;
-      var n = state.shown[l.id] === undefined ? l.count : state.shown[l.id];
-      if (n === 0) return;
-      legendRow(box, badge(l, "exact"), l.title + " (" + fmt(n) + ")", "legend-layer layer-" + l.id);
+      if (l.count === 0) return;
+      legendRow(box, badge(l, "exact"), l.title + " (" + fmt(l.count) + ")", "legend-layer layer-" + l.id);
     });
     var grey = {id: "x", color: "#555", icon: "dot"};
     legendRow(box, badge(grey, "exact"), S.precise);
@@ -382,17 +415,24 @@
       .filter(function (id) { return state.map.hasLayer(state.groups[id]); });
   }
 
+  // Zoom to a box, or to a site (at a zoom where it is drawn by itself) and open its popup.
   function focus(target) {
     if (target.bbox) {
       var b = target.bbox;
       state.map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {maxZoom: 14});
       return true;
     }
-    var m = state.markers[target.layer + "/" + target.id];
-    if (!m) return false;
-    var g = state.groups[target.layer];
-    if (!state.map.hasLayer(g)) setVisible(target.layer, true);
-    g.zoomToShowLayer(m, function () { openSite(m); });
+    if (!state.layers[target.layer]) return false;
+    if (!state.map.hasLayer(state.groups[target.layer])) setVisible(target.layer, true);
+    var key = target.layer + "/" + target.id;
+    state.popupKey = key;
+    state.source.site(target.layer, target.id).then(function (f) {
+      if (state.popupKey !== key) return;
+      var c = f.geometry.coordinates, ll = L.latLng(c[1], c[0]), map = state.map;
+      var zoom = typeof f.properties.zoom === "number" ? f.properties.zoom : state.cfg.clusters.offZoom;
+      map.setView(ll, Math.min(Math.max(map.getZoom(), zoom), map.getMaxZoom()), {animate: false});
+      showPopup(ll, popupContent(f.properties));
+    }).catch(function () {});
     return true;
   }
 
@@ -435,8 +475,10 @@
 
   function init(map, cfg) {
     state = {map: map, cfg: cfg, labels: [], popup: L.popup({maxWidth: 340, minWidth: 220, maxHeight: 320, offset: L.point(0, -6)}),
-      groups: {}, layers: {}, markers: {}, shown: {}, icons: {},
+      groups: {}, layers: {}, icons: {}, tiles: {}, pending: {}, wanted: {},
       iconsUrl: typeof cfg.iconsUrl === "string" ? cfg.iconsUrl : "/static/img/icons.svg"};
+    cfg.clusters = cfg.clusters || {offZoom: 15};
+    state.source = cfg.sites ? geoKtttSources.embedded(cfg) : geoKtttSources.server(cfg);
     var imprecise = cfg.imprecise || ["commune", "district"];
     state.imprecise = function (p) { return imprecise.indexOf(p.precision) >= 0; };
     // Fractional zoom: a district or the province fills the map instead of the next whole zoom.
@@ -451,9 +493,10 @@
     state.unitLayer = unitLayer();
     cfg.layers.forEach(function (l) {
       state.layers[l.id] = l;
-      state.groups[l.id] = L.markerClusterGroup({maxClusterRadius: 40,
-        showCoverageOnHover: false, disableClusteringAtZoom: 15, iconCreateFunction: clusterIcon(l)});
-      state.groups[l.id].on("click", function (e) { openSite(e.layer); });
+      state.groups[l.id] = L.featureGroup().on("click", function (e) {
+        var m = e.layer;
+        if (m.cluster) zoomInto(m.cluster); else openSite(m.site.layer, m.site.id, m.getLatLng());
+      });
       if (cfg.visible.indexOf(l.id) >= 0) state.groups[l.id].addTo(map);
     });
     var legend = L.control({position: "bottomright"});
@@ -476,7 +519,10 @@
       map.on("overlayadd overlayremove", updateLegend);
     }
     updateLegend();
-    loadSites();
+    map.on("moveend", refresh);
+    map.on("zoomend", function () { setTimeout(placeLabels, 0); });
+    refresh();
+    if (cfg.focus) focus(cfg.focus);
     window.geoKtttMap = map;
   }
 
