@@ -385,6 +385,6 @@ def append_changes(layers_dir, rows: list[dict]) -> None:
     path = Path(layers_dir) / CHANGES_FILE
     old = io.read_table(path) if path.is_file() else pd.DataFrame(columns=CHANGE_COLUMNS)
     out = pd.concat([old.reindex(columns=CHANGE_COLUMNS), pd.DataFrame(rows).reindex(columns=CHANGE_COLUMNS)],
-                    ignore_index=True).fillna("")
+                    ignore_index=True).astype(object).fillna("")  # columns a row lacks: empty text
     with io.atomic_path(path) as tmp:
         out[CHANGE_COLUMNS].to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
