@@ -64,10 +64,6 @@ class Unit:
     written: str
 
 
-class UnitProblem(ValueError):
-    """A unit that is not the layer's and cannot be converted to it; the message says why."""
-
-
 def _measure(code: str, label: dict) -> tuple[str, float] | None:
     """What a layer unit measures, and its factor: from ``base`` or from its code or labels."""
     for text in (label.get("base", ""), code, label.get("en", ""), label.get("vi", "")):
@@ -91,8 +87,8 @@ def layer_unit(text: str, layer: Layer) -> Unit:
 
     Raises
     ------
-    UnitProblem
-        Naming the layer's units and what they can be converted from.
+    ValueError
+        Naming the layer's units, for a unit that cannot be converted to one of them.
     """
     key = _unit_key(text)
     for code, label in layer.units.items():
@@ -106,9 +102,9 @@ def layer_unit(text: str, layer: Layer) -> Unit:
         if len(same) == 1:
             return Unit(same[0][0], factor / same[0][1], text)
         if len(same) > 1:
-            raise UnitProblem(f"'{text}' could be any of {', '.join(c for c, _ in same)} in layer {layer.id}")
+            raise ValueError(f"'{text}' could be any of {', '.join(c for c, _ in same)} in layer {layer.id}")
     accepted = "; ".join(f"{code} ({label['vi']} / {label['en']})" for code, label in layer.units.items())
-    raise UnitProblem(f"'{text}' is not a unit of layer {layer.id}" +
+    raise ValueError(f"'{text}' is not a unit of layer {layer.id}" +
                       (f", which measures capacity in {accepted}" if accepted else ", which has no units"))
 
 
@@ -223,14 +219,7 @@ def complete(rec: dict, extra: dict, layer: Layer, names: AdminNames):
     """
     out, problems, notes = dict(rec), [], []
     _places(out, extra, names, problems)
-    try:
-        _capacity(out, extra.get("header_unit", ""), layer, notes)
-    except UnitProblem as e:
-        problems.append(("capacity_unit", str(e), "write the unit as one of the layer's units (code or "
-                         "label), or one convertible to it"))
-    except ValueError as e:
-        problems.append(("capacity", str(e), "write the figure without a thousands separator, e.g. "
-                         "1000 or 12.5"))
+    _capacity(out, extra.get("header_unit", ""), layer, notes, problems)
     return out, problems, notes
 
 
@@ -261,18 +250,32 @@ def _code(names: AdminNames, key: str, text: str, out: dict) -> str:
     return names.commune(text, out.get("district_code") or None)
 
 
-def _capacity(out: dict, header_unit: str, layer: Layer, notes: list) -> None:
+FIX_UNIT = "write the unit as one of the layer's units (code or label), or one convertible to it"
+FIX_NUMBER = "write the figure without a thousands separator, e.g. 1000 or 12.5"
+
+
+def _capacity(out: dict, header_unit: str, layer: Layer, notes: list, problems: list) -> None:
     cap = out.get("capacity", "")
     if not cap:
         return
-    low, high, cell_unit = figure(cap)
+    try:
+        low, high, cell_unit = figure(cap)
+        top = number(out["capacity_max"]) if out.get("capacity_max") else high
+    except ValueError as e:
+        problems.append(("capacity", str(e), FIX_NUMBER))
+        return
     given = out.get("capacity_unit", "")
     if cell_unit and given and _unit_key(cell_unit) != _unit_key(given):
-        raise UnitProblem(f"the figure '{cap}' says {cell_unit} but the unit column says {given}")
+        problems.append(("capacity_unit", f"the figure '{cap}' says {cell_unit} but the unit column "
+                         f"says {given}", FIX_UNIT))
+        return
     written = given or cell_unit or header_unit
-    top = number(out["capacity_max"]) if out.get("capacity_max") else high
     if written:
-        unit = layer_unit(written, layer)
+        try:
+            unit = layer_unit(written, layer)
+        except ValueError as e:
+            problems.append(("capacity_unit", str(e), FIX_UNIT))
+            return
         if unit.factor != 1:
             new = [_plain(float(v) * unit.factor) if v else "" for v in (low, top)]
             notes.append(f"{cap if not given else cap + ' ' + given} converted to "

@@ -39,6 +39,10 @@ register({
     "population": {"vi": "Dân số", "en": "Population"},
     "area": {"vi": "Diện tích (km²)", "en": "Area (km²)"},
     "show_on_map": {"vi": "Xem trên bản đồ", "en": "Show on the map"},
+    "capacity_note": {"vi": "Các cột công suất/quy mô (đơn vị trong ngoặc) chỉ cộng các cơ sở cùng lớp, "
+                            "cùng loại và cùng đơn vị.",
+                      "en": "Each capacity column (unit in brackets) adds only sites of one layer, one "
+                            "kind and one unit."},
 })
 
 
@@ -47,6 +51,15 @@ def _groups(atlas) -> dict:
     atlas has, each within one layer (and kind) and one unit; the others are on district pages."""
     groups = capacity_groups(all_sites(atlas), atlas.catalog)
     return {k: c for k, c in groups.items() if c["unit"] in MAIN_UNITS}
+
+
+def _capacity_head(catalog, group: dict, lang: str) -> dict:
+    """A capacity column's heading: short (the kind, or the layer of one kind, and the unit)
+    beside its layer's colour, with the full label as its title."""
+    layer = catalog[group["layer"]]
+    unit = layer.units.get(group["unit"], {}).get(lang, group["unit"])
+    short = layer.kinds[group["kind"]][lang] if group["kind"] in layer.kinds else layer.title[lang]
+    return {"short": f"{short} ({unit})", "full": capacity_label(catalog, group, lang), "color": layer.color}
 
 
 def province_rows(atlas) -> tuple[list[dict], dict]:
@@ -69,7 +82,7 @@ def province():
     """All districts side by side, with the province total and the report reconciliation."""
     atlas = get_atlas()
     rows, total = province_rows(atlas)
-    units = {k: capacity_label(atlas.catalog, c, g.lang) for k, c in _groups(atlas).items()}
+    units = {k: _capacity_head(atlas.catalog, c, g.lang) for k, c in _groups(atlas).items()}
     layers = [(lid, layer.title[g.lang], layer.color) for lid, layer in atlas.catalog.items()]
     return render_template("districts/province.html", rows=rows, total=total, layers=layers, units=units,
                            reported=reconcile(atlas))

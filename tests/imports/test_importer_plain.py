@@ -16,7 +16,7 @@ from geo_kttt.export.downloads import write_data
 from geo_kttt.export.selection import Selection
 from geo_kttt.imports.batch import run_import_file
 from geo_kttt.imports.merge import run_import
-from geo_kttt.imports.plain import AdminNames, UnitProblem, layer_unit, number
+from geo_kttt.imports.plain import AdminNames, layer_unit, number
 from geo_kttt.imports.source import ImportFailed
 from geo_kttt.store import build, open_atlas
 
@@ -172,7 +172,7 @@ def test_a_thousands_group_that_reads_two_ways_is_refused(text):
 
 def test_units_ambiguous_or_unknown():
     assert layer_unit("tấn nguyên liệu/ngày", CATALOG["pangasius_processors"]).code == "t_raw/day"
-    with pytest.raises(UnitProblem, match="not a unit of layer sorting_pilots"):
+    with pytest.raises(ValueError, match="not a unit of layer sorting_pilots"):
         layer_unit("t/day", CATALOG["sorting_pilots"])
 
 
