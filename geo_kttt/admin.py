@@ -17,6 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from . import io, settings
+from .crs import reproject
 from .errors import AtlasError
 from .text import nfc
 
@@ -110,8 +111,7 @@ def _label(rel: str, path: Path) -> str:
 
 
 def _csv(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    return df.map(nfc)
+    return io.read_table(path)  # a TableError names the file, row and fix
 
 
 def _locate(root) -> dict:
@@ -146,27 +146,62 @@ def load_admin(root=None) -> AdminUnits:
     """
     found = _locate(root)
     path = {k: v[1] for k, v in found.items() if v}
-    districts = io.read_vector(path["districts"]).to_crs(4326)
+    districts = _vector(path["districts"], ("code", "name"))
     districts["code"] = districts["code"].astype(str)
     districts["name"] = districts["name"].map(nfc)
     if "district_stats" in path:
-        stats = _csv(path["district_stats"])[["code", "area_km2", "population", "population_year"]]
+        stats = _columns(_csv(path["district_stats"]), path["district_stats"],
+                         ("code", "area_km2", "population", "population_year"))
         stats = stats.rename(columns={"area_km2": "official_area_km2"})
         districts = districts.merge(stats, on="code", how="left")
-    pts = _csv(path["commune_points"])
-    points = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(pts.lon.astype(float),
-                                                               pts.lat.astype(float)), crs=4326)
+    points = _points(path["commune_points"])
     crosswalk = _csv(path["crosswalk"])
     new = _csv(path["new_communes"])
     communes = None
     if "communes" in path:
-        communes = io.read_vector(path["communes"]).to_crs(4326)
+        communes = _vector(path["communes"], ("code", "district_code"))
         communes["code"] = communes["code"].astype(str)
         communes["district_code"] = communes["district_code"].astype(str)
-    context = io.read_vector(path["context"]).to_crs(4326) if "context" in path else None
+    context = _vector(path["context"], ()) if "context" in path else None
     new = _new_commune_shapes(new, crosswalk, communes)
     return AdminUnits(districts.sort_values("code").reset_index(drop=True), points, crosswalk, new,
                       communes, context, tuple(_label(*v) for v in found.values() if v))
+
+
+def _columns(df: pd.DataFrame, path: Path, columns) -> pd.DataFrame:
+    """``df[columns]``, or a TableError naming the first missing column."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise io.TableError(path, None, missing[0], "column is missing",
+                            f"the file needs the columns {', '.join(columns)}; " + HOW_TO_GET)
+    return df[list(columns)]
+
+
+def _vector(path: Path, columns) -> gpd.GeoDataFrame:
+    """A reference vector file in EPSG:4326, or a TableError saying what is wrong with it."""
+    try:
+        gdf = reproject(io.read_vector(path), 4326)
+    except (OSError, ValueError, RuntimeError) as e:  # GDAL's errors carry its text
+        raise io.TableError(path, None, "(file)", f"cannot be read as a vector file ({e})",
+                            "copy the file again, or import your official boundaries with "
+                            "`geo-kttt admin import`") from None
+    _columns(gdf, path, columns)
+    return gdf
+
+
+def _points(path: Path) -> gpd.GeoDataFrame:
+    """The commune reference points (code, district_code, lon, lat) as points."""
+    pts = _csv(path)
+    _columns(pts, path, ("code", "district_code", "lon", "lat"))
+    xy = {}
+    for c in ("lon", "lat"):
+        xy[c] = pd.to_numeric(pts[c], errors="coerce")
+        bad = xy[c].isna()
+        if bad.any():
+            row = int(bad.to_numpy().argmax()) + 1
+            raise io.TableError(path, row, c, f"'{pts[c].iloc[row - 1]}' is not a number",
+                                "write decimal degrees in WGS 84, e.g. 105.12345")
+    return gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(xy["lon"], xy["lat"]), crs=4326)
 
 
 def _new_commune_shapes(new: pd.DataFrame, crosswalk: pd.DataFrame, communes) -> gpd.GeoDataFrame:
@@ -226,7 +261,7 @@ def import_boundaries(src: Path, level: str, dest_root=None, crs=None, code_fiel
     names = {code_field: "code", name_field: "name"}
     if level == "commune":
         names[district_field] = "district_code"
-    gdf = gdf.rename(columns=names).to_crs(4326)
+    gdf = reproject(gdf.rename(columns=names), 4326)
     gdf["code"] = gdf["code"].astype(str)
     gdf["name"] = gdf["name"].map(nfc)
     rel = FILES["districts"] if level == "district" else OPTIONAL_FILES["communes"][0]
@@ -268,7 +303,7 @@ def derive_commune_points(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFram
     DataFrame
         The columns of ``boundaries/angiang_commune_points.csv`` (:data:`POINT_COLUMNS`).
     """
-    c = communes.to_crs(4326).dissolve(by="code", as_index=False, sort=True)
+    c = reproject(communes, 4326).dissolve(by="code", as_index=False, sort=True)
     pt = c.representative_point()
     shared = c["code"].str.contains(";")
     names = dict(zip(districts["code"].astype(str), districts["name"].map(nfc), strict=True))

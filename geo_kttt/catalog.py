@@ -6,6 +6,7 @@ the downloads and the API.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import tomllib
@@ -67,6 +68,13 @@ COLUMNS = list(FIELDS)
 SOURCE_SEP = " | "
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# Names a layer id may not take: the atlas's own tables (store.base.TABLES), the tables of a
+# GeoPackage and of PostGIS, and the OGC API's districts collection.
+RESERVED_IDS = ("districts", "communes", "commune_points", "new_communes", "crosswalk", "indicators",
+                "errata", "catalog", "metadata", "changes", "context", "layer_styles",
+                "spatial_ref_sys", "geometry_columns", "geography_columns", "raster_columns",
+                "raster_overviews", "topology", "layer")
+RESERVED_PREFIXES = ("gpkg_", "rtree_", "sqlite_", "pg_", "ogr_")
 
 
 class CatalogError(AtlasError, ValueError):
@@ -142,7 +150,7 @@ def parse_layer(path: Path) -> Layer:
     """
     try:
         d = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise CatalogError(f"{path}: not valid TOML ({e})") from e
     where = lambda key: f"{path}: '{key}'"  # noqa: E731
     for key in ("id", "order", "geometry", "color", "icon", "title", "statuses", "kinds"):
@@ -151,6 +159,13 @@ def parse_layer(path: Path) -> Layer:
     if d["id"] != path.stem or not _ID.match(d["id"]):
         raise CatalogError(f"{where('id')} must be lower_snake_case and equal the file name "
                            f"'{path.stem}', found '{d['id']}'")
+    if d["id"] in RESERVED_IDS or d["id"].startswith(RESERVED_PREFIXES):
+        raise CatalogError(f"{where('id')}: '{d['id']}' is the name of a table of the atlas itself; "
+                           f"rename the layer (file and id), e.g. '{d['id']}_sites'")
+    if not isinstance(d["order"], int) or not isinstance(d["kinds"], dict) \
+            or not isinstance(d["statuses"], list):
+        raise CatalogError(f"{path}: 'order' must be a whole number, 'statuses' a list and 'kinds' "
+                           "a table (see layers/README.md)")
     if d["geometry"] != "Point":
         raise CatalogError(f"{where('geometry')}: only 'Point' layers are supported")
     if not _COLOR.match(str(d["color"])):
@@ -189,8 +204,20 @@ def load_atlas_meta(layers_dir: Path) -> dict:
     path = Path(layers_dir) / "_atlas.toml"
     if not path.is_file():
         raise CatalogError(f"{path}: missing; it gives the atlas title, data date and attributions")
-    meta = tomllib.loads(path.read_text(encoding="utf-8"))
+    try:
+        meta = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise CatalogError(f"{path}: not valid TOML ({e}); check the quotes and brackets "
+                           "near that line") from e
     for key in ("title", "data_date", "attribution"):
         if key not in meta:
             raise CatalogError(f"{path}: '{key}' is missing")
+    meta["title"] = _bilingual(meta["title"], f"{path}: 'title'")
+    attribution = meta["attribution"]
+    if not isinstance(attribution, list) or not all(
+            isinstance(a, dict) and isinstance(a.get("text"), str) and a["text"] for a in attribution):
+        raise CatalogError(f"{path}: 'attribution' must be a list of [[attribution]] tables, "
+                           "each with a 'text'")
+    if not isinstance(meta["data_date"], str | dt.date):
+        raise CatalogError(f"{path}: 'data_date' must be a date, e.g. data_date = \"2025-07-01\"")
     return meta

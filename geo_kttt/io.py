@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import fcntl
+import io as _io
 import os
+import re
 import tempfile
+import threading
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from .crs import reproject
+from .errors import AtlasError
 from .text import nfc
 
 DRIVERS = {
@@ -57,7 +63,7 @@ def write_vector(gdf: gpd.GeoDataFrame, path: Path, layer=None, **kw) -> None:
         kw.setdefault("encoding", "utf-8")
     if driver == "GeoJSON":
         kw.setdefault("RFC7946", "YES")
-        gdf = gdf.to_crs(4326)
+        gdf = reproject(gdf, 4326)
     if driver == "GPKG":
         kw = GPKG_OPTIONS | kw
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,25 +72,155 @@ def write_vector(gdf: gpd.GeoDataFrame, path: Path, layer=None, **kw) -> None:
 
 @contextlib.contextmanager
 def atomic_path(dest: Path, suffix=None):
-    """Yield a temporary path beside ``dest``; move it over ``dest`` only on success."""
+    """Yield a temporary path beside ``dest``; move it over ``dest`` only on success.
+
+    The temporary is ``.{stem}-XXXXXXXX{suffix}``. Writers of one folder take turns (a lock on
+    the folder, across processes), so any such file found when a writer starts was left by one
+    that was killed: it is removed then.
+    """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.stem}-", suffix=suffix or dest.suffix,
-                               dir=dest.parent)
-    os.close(fd)
-    os.unlink(tmp)  # GDAL drivers want to create the file themselves
-    try:
-        yield Path(tmp)
-        os.replace(tmp, dest)
-    finally:
-        for leftover in Path(tmp).parent.glob(Path(tmp).name + "*"):
-            leftover.unlink()
+    suffix = suffix or dest.suffix
+    with _folder_lock(dest.parent):
+        remove_stale_temporaries(dest, suffix)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.stem}-", suffix=suffix, dir=dest.parent)
+        os.close(fd)
+        os.unlink(tmp)  # GDAL drivers want to create the file themselves
+        try:
+            yield Path(tmp)
+            os.replace(tmp, dest)
+        finally:
+            for leftover in Path(tmp).parent.glob(Path(tmp).name + "*"):
+                leftover.unlink()
+
+
+def remove_stale_temporaries(dest: Path, suffix: str | None = None) -> list[Path]:
+    """Remove what killed writers of ``dest`` left beside it (``.{stem}-XXXX{suffix}`` and the
+    journals SQLite/GDAL put next to it). Call with the folder's lock held (atomic_path does)."""
+    dest = Path(dest)
+    pattern = re.compile(rf"\.{re.escape(dest.stem)}-[a-z0-9_]+{re.escape(suffix or dest.suffix)}"
+                         r"(-journal|-wal|-shm|\.aux\.xml)?")
+    gone = [p for p in dest.parent.iterdir() if pattern.fullmatch(p.name) and p.is_file()]
+    for p in gone:
+        p.unlink(missing_ok=True)
+    return gone
+
+
+_FOLDER_LOCKS: dict[str, list] = {}  # folder -> [RLock, fd of the folder or None, depth]
+_FOLDER_LOCKS_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path):
+    """One atomic writer at a time in ``folder``: flock on the folder across processes, an RLock
+    across threads (re-entrant, so a writer may nest another write in the same folder)."""
+    key = str(Path(folder).resolve())
+    with _FOLDER_LOCKS_GUARD:
+        entry = _FOLDER_LOCKS.setdefault(key, [threading.RLock(), None, 0])
+    with entry[0]:
+        if entry[2] == 0:
+            fd = os.open(key, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:  # a filesystem without flock: threads still take turns
+                pass
+            entry[1] = fd
+        entry[2] += 1
+        try:
+            yield
+        finally:
+            entry[2] -= 1
+            if entry[2] == 0:
+                os.close(entry[1])  # closing the folder releases the flock
+                entry[1] = None
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read a UTF-8 CSV as text columns, NFC-normalised, with no NaN guessing."""
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    return df.map(nfc)
+    """Read a UTF-8 CSV as text columns, NFC-normalised, with no NaN guessing.
+
+    Raises
+    ------
+    TableError
+        For bytes that are not UTF-8, an empty file, broken quoting, a repeated column
+        name or a row whose number of cells differs from the header's (file, row, fix).
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise _not_utf8(path, data, e) from None
+    rows, lines = parse_csv(text, path)
+    if not rows:
+        raise TableError(path, None, "(file)", "the file is empty",
+                         "write the header row with the column names (see layers/README.md), "
+                         "then one row per record")
+    header = rows[0]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise TableError(path, None, twice[0], "this column name appears more than once in the header",
+                         "give each column its own name")
+    for rec, line in zip(rows[1:], lines[1:], strict=True):
+        if len(rec) != len(header):
+            raise TableError(path, line - 1, f"(line {line})",
+                             f"the row has {len(rec)} cells but the header has {len(header)} columns",
+                             "put a cell that holds a comma in double quotes, or add/remove the "
+                             "missing or extra cells", line)
+    return pd.DataFrame(rows[1:], columns=header, dtype=str).map(nfc)
+
+
+class TableError(AtlasError, ValueError):
+    """A CSV file that cannot be read as a table: which file, row and field, and what to do.
+
+    ``row`` is the data row (the header is row 0; a spreadsheet shows it as row + 1).
+    """
+
+    exit_code = 1  # like ValidationFailed: a file to fix
+
+    def __init__(self, file, row: int | None, field: str, what: str, fix: str, line: int | None = None):
+        self.file, self.row, self.field, self.what, self.fix = str(file), row, field, what, fix
+        self.line = line or (row + 1 if row else None)  # the line of the file (the header is line 1)
+        where = self.file + (f", row {row}" if row else "")
+        super().__init__(f"{where}, {field}: {what}. Fix: {fix}")
+
+
+QUOTING_FIX = ('put a cell that holds commas, quotes or line breaks in double quotes and double '
+               'every quote inside it ("" ), or save the file again from the spreadsheet as CSV UTF-8')
+
+
+def parse_csv(text: str, path, delimiter: str = ",",
+              blank: bool = False) -> tuple[list[list[str]], list[int]]:
+    """The records of CSV ``text`` (blank lines skipped, or kept as ``[]``) and the line each starts on.
+
+    Strict about quoting (a quote that never closes, text after a closing quote): a
+    :class:`TableError` names the line where the bad record starts.
+    """
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows, lines, start = [], [], 1
+    try:
+        for rec in reader:
+            if rec or blank:
+                rows.append(rec)
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as e:
+        raise TableError(path, start - 1 if start > 1 else None, f"(line {start})",
+                         f"broken quoting ({e})", QUOTING_FIX, start) from None
+    return rows, lines
+
+
+def _not_utf8(path: Path, data: bytes, e: UnicodeDecodeError) -> TableError:
+    """Which line and column hold the bytes that are not UTF-8."""
+    line = data.count(b"\n", 0, e.start) + 1
+    begin = data.rfind(b"\n", 0, e.start) + 1
+    header = data.split(b"\n", 1)[0].decode("utf-8-sig", "replace")
+    names = next(csv.reader([header]), [])
+    cell = len(next(csv.reader([data[begin:e.start].decode("utf-8", "replace")]), [""])) - 1
+    field = names[cell] if line > 1 and 0 <= cell < len(names) else f"(line {line})"
+    return TableError(path, line - 1 if line > 1 else None, field,
+                      f"bytes {data[e.start:e.start + 4]!r} on line {line} are not UTF-8 text",
+                      "save the file as 'CSV UTF-8' (Excel: File > Save As > CSV UTF-8); for an "
+                      "officer's file in TCVN3, VNI or Windows-1258 use `geo-kttt import`, which converts it")
 
 
 def read_layer_file(path: Path) -> pd.DataFrame:

@@ -1,4 +1,6 @@
-"""OGC API – Features, Part 1 (Core, GeoJSON, HTML, OpenAPI 3.0) over the atlas.
+"""OGC API – Features over the atlas: Part 1 (Core, GeoJSON, HTML, OpenAPI 3.0), Part 2 (CRS by
+reference: CRS84, EPSG:4326, VN-2000 EPSG:9208 and EPSG:3405, through the pinned transformation
+of :mod:`geo_kttt.crs`) and Part 3's queryables, with ``sortby`` and ``properties``.
 
 Framework-free: each function takes the atlas (GeoPackage or PostGIS, same API), the
 service's base URL and the query arguments, and returns a JSON-ready dict, or raises
@@ -15,19 +17,29 @@ from urllib.parse import quote, urlencode
 
 import shapely
 
+from . import crs as crsmod
+from .catalog import FIELDS
 from .errors import AtlasError
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CRS84 = crsmod.OGC_CRS84
+# Part 2: what every collection can be served in (storage: CRS84).
+CRS_LIST = [CRS84] + [crsmod.crs_uri(c) for c in ("EPSG:4326", "EPSG:9208", "EPSG:3405")]
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
 ]
+SCHEMA_JSON = "application/schema+json"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 GEOJSON, JSON, HTML = "application/geo+json", "application/json", "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 LIMIT_DEFAULT, LIMIT_MAX, OFFSET_MAX = 10, 10_000, 2**31 - 1
-RESERVED = ("f", "lang", "limit", "offset", "bbox", "bbox-crs", "datetime")
+RESERVED = ("f", "lang", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "sortby", "properties")
 DISTRICTS = {"title": {"vi": "Huyện, thị xã, thành phố (trước 2025)",
                        "en": "Districts, towns and cities (pre-2025)"},
              "description": {
@@ -108,10 +120,14 @@ def collection_info(atlas, col: Collection, base: str, lang: str = "vi") -> dict
     """One collection's description: title, extent, CRS and links to its items."""
     url = f"{base}/collections/{col.id}"
     info = {"id": col.id, "title": col.title[lang], "description": col.description[lang],
-            "itemType": "feature", "crs": [CRS84],
+            "itemType": "feature", "crs": list(CRS_LIST), "storageCrs": CRS84,
             "links": _self_links(url, JSON, lang=lang) + [
                 _link(f"{url}/items?f=json", "items", GEOJSON, "Items as GeoJSON"),
-                _link(f"{url}/items?f=html", "items", HTML, "Items as HTML")]}
+                _link(f"{url}/items?f=html", "items", HTML, "Items as HTML"),
+                _link(f"{url}/queryables", QUERYABLES_REL, SCHEMA_JSON, "Queryables"),
+                _link(f"{url}/queryables", "queryables", SCHEMA_JSON, "Queryables"),
+                # GDAL's OAPIF driver types the fields from this schema (rel spelt as it looks for it)
+                _link(f"{url}/schema", "describedBy", SCHEMA_JSON, "Feature schema")]}
     extent = atlas.extent(col.id)
     if extent:
         info["extent"] = {"spatial": {"bbox": [extent], "crs": CRS84}}
@@ -136,11 +152,17 @@ def _int(args, name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
-def parse_bbox(raw: str | None):
-    """``minx,miny,maxx,maxy`` (or 6 numbers with heights) in CRS84 -> 4 floats, or None."""
+def parse_bbox(raw: str | None, bbox_crs: str = CRS84):
+    """``minx,miny,maxx,maxy`` (or 6 numbers with heights) in ``bbox_crs`` -> 4 CRS84 floats, or None.
+
+    The numbers follow the axis order of ``bbox_crs`` (EPSG:4326: latitude first; the VN-2000
+    grids: easting, northing in metres); a projected box is converted through the pinned
+    transformation, its edges densified, to the CRS84 box that contains it.
+    """
     if raw is None:
         return None
-    how = "bbox must be 4 (or 6) comma-separated numbers minLon,minLat,maxLon,maxLat in CRS84"
+    how = ("bbox must be 4 (or 6) comma-separated numbers minLon,minLat,maxLon,maxLat in CRS84"
+           if bbox_crs == CRS84 else f"bbox must be 4 (or 6) comma-separated numbers in {bbox_crs}")
     try:
         nums = [float(v) for v in raw.split(",")]
     except ValueError:
@@ -148,10 +170,17 @@ def parse_bbox(raw: str | None):
     if len(nums) not in (4, 6) or not all(math.isfinite(v) for v in nums):
         raise ApiError(400, "InvalidParameterValue", f"{how}; got '{raw}'")
     box = nums if len(nums) == 4 else [nums[0], nums[1], nums[3], nums[4]]
-    if box[0] > box[2] or box[1] > box[3] or box[1] < -90 or box[3] > 90:
+    name = crsmod.from_uri(bbox_crs)
+    if crsmod.northing_first(name):
+        box = [box[1], box[0], box[3], box[2]]
+    geographic = crsmod.parse(name).is_geographic
+    if box[0] > box[2] or box[1] > box[3] or (geographic and (box[1] < -90 or box[3] > 90)):
         raise ApiError(400, "InvalidParameterValue",
                        f"{how}, with min <= max and latitudes within -90..90; got '{raw}'")
-    return box
+    if geographic:
+        return box
+    ring = shapely.box(*box).segmentize(max(box[2] - box[0], box[3] - box[1], 1.0) / 16)
+    return list(crsmod.transform_geometries([ring], name, "OGC:CRS84")[0].bounds)
 
 
 def _typed(name: str, kind: str, raw: str):
@@ -194,10 +223,62 @@ def parse_filters(args, columns: dict) -> dict:
     return out
 
 
-def _check_crs(args) -> None:
-    crs = args.get("bbox-crs")
-    if crs is not None and crs != CRS84:
-        raise ApiError(400, "InvalidParameterValue", f"bbox-crs: only {CRS84} is supported")
+def parse_crs(args, name: str = "crs") -> str:
+    """The ``crs`` (or ``bbox-crs``) asked for, one of :data:`CRS_LIST`; CRS84 when absent."""
+    value = args.get(name)
+    if value is None:
+        return CRS84
+    if value not in CRS_LIST:
+        raise ApiError(400, "InvalidParameterValue",
+                       f"{name}: use one of {', '.join(CRS_LIST)}; got '{value}'")
+    return value
+
+
+def parse_sortby(args, columns: dict) -> list[tuple[str, bool]]:
+    """``sortby=name_vi,-capacity`` -> [(column, descending)]; '+' or nothing is ascending."""
+    out = []
+    for part in (args.get("sortby") or "").split(","):
+        key = part.strip()  # a '+' sent unencoded arrives as a space
+        desc = key.startswith("-")
+        key = key.lstrip("+-").strip()
+        if not key and not part.strip():
+            continue
+        if key not in columns:
+            raise ApiError(400, "InvalidParameterValue",
+                           f"sortby: unknown property '{key}'; properties: {', '.join(columns)}")
+        out.append((key, desc))
+    return out
+
+
+def parse_properties(args, columns: dict) -> list[str] | None:
+    """``properties=name_vi,status``: the properties to return (None: all)."""
+    raw = args.get("properties")
+    if raw is None:
+        return None
+    names = [p.strip() for p in raw.split(",") if p.strip()]
+    unknown = [p for p in names if p not in columns]
+    if unknown:
+        raise ApiError(400, "InvalidParameterValue",
+                       f"properties: unknown {unknown}; properties: {', '.join(columns)}")
+    return names
+
+
+def _check_datetime(args) -> None:
+    if args.get("datetime") is not None:
+        raise ApiError(400, "InvalidParameterValue",
+                       "datetime: the features of this collection carry no date or time (the 'year' "
+                       "property is a plain number: filter it with year=2020)")
+
+
+def _in_crs(geoms, uri: str):
+    """Geometries (CRS84) in the output CRS ``uri``, in that CRS's axis order."""
+    if uri == CRS84:
+        return geoms
+    name = crsmod.from_uri(uri)
+    out = crsmod.transform_geometries(geoms, "OGC:CRS84", name)
+    if crsmod.northing_first(name):
+        out = shapely.transform(out, lambda xy: xy[:, ::-1])
+    return out
 
 
 def _geometries(arr) -> list:
@@ -208,12 +289,15 @@ def _geometries(arr) -> list:
     return [None if g is None else g.__geo_interface__ for g in arr]
 
 
-def _features(page, id_field: str) -> list:
+def _features(page, id_field: str, crs: str = CRS84, keep=None) -> list:
     cols = page.columns
     out = []
-    for row, geom in zip(page.rows, _geometries(page.geometries), strict=True):
+    for row, geom in zip(page.rows, _geometries(_in_crs(page.geometries, crs)), strict=True):
         props = dict(zip(cols, row, strict=True))  # values straight from the database: no NaN
-        out.append({"type": "Feature", "id": props[id_field], "properties": props, "geometry": geom})
+        fid = props[id_field]
+        if keep is not None:
+            props = {k: props[k] for k in keep}
+        out.append({"type": "Feature", "id": fid, "properties": props, "geometry": geom})
     return out
 
 
@@ -239,12 +323,15 @@ def items(atlas, cid: str, args, base: str, lang: str = "vi") -> dict:
     col = get_collection(atlas, cid)
     limit = _int(args, "limit", LIMIT_DEFAULT, 1, LIMIT_MAX)
     offset = _int(args, "offset", 0, 0, OFFSET_MAX)
-    bbox = parse_bbox(args.get("bbox"))
-    _check_crs(args)
-    filters = parse_filters(args, atlas.columns(cid))
+    bbox = parse_bbox(args.get("bbox"), parse_crs(args, "bbox-crs"))
+    out_crs = parse_crs(args)
+    _check_datetime(args)
+    columns = atlas.columns(cid)
+    filters = parse_filters(args, columns)
+    sortby, keep = parse_sortby(args, columns), parse_properties(args, columns)
     if any(isinstance(v, str) and "\x00" in v for v in filters.values()):
         filters, bbox = {col.id_field: ""}, [0, 0, 0, 0]  # no stored text holds NUL: match nothing
-    page = atlas.page(cid, bbox=bbox, filters=filters, limit=limit, offset=offset)
+    page = atlas.page(cid, bbox=bbox, filters=filters, limit=limit, offset=offset, sortby=sortby)
     url = f"{base}/collections/{cid}/items"
     query = {k: args.get(k) for k in args if k not in ("f", "offset")}
     links = _self_links(url, GEOJSON, {**query, "offset": offset} if offset else query, lang)
@@ -256,20 +343,58 @@ def items(atlas, cid: str, args, base: str, lang: str = "vi") -> dict:
         links.append(paging(max(0, offset - limit), "prev"))
     links.append(_link(f"{base}/collections/{cid}", "collection", JSON, col.title[lang]))
     return {"type": "FeatureCollection", "numberMatched": int(page.matched),
-            "numberReturned": len(page.rows), "features": _features(page, col.id_field), "links": links}
+            "numberReturned": len(page.rows), "features": _features(page, col.id_field, out_crs, keep),
+            "links": links}
 
 
-def item(atlas, cid: str, fid: str, base: str, lang: str = "vi") -> dict:
-    """One feature by its id (``id`` for sites, ``code`` for districts); 404 when unknown."""
+def item(atlas, cid: str, fid: str, base: str, lang: str = "vi", args=None) -> dict:
+    """One feature by its id (``id`` for sites, ``code`` for districts); 404 when unknown.
+
+    ``args`` may carry ``crs`` and ``properties``, as for :func:`items`.
+    """
     col = get_collection(atlas, cid)
+    args = args or {}
+    out_crs, keep = parse_crs(args), parse_properties(args, atlas.columns(cid))
     page = atlas.page(cid, filters={col.id_field: fid}, limit=1) if "\x00" not in fid else None
     if page is None or not page.rows:
         raise ApiError(404, "NotFound", f"no feature '{fid}' in collection '{cid}'")
-    feature = _features(page, col.id_field)[0]
+    feature = _features(page, col.id_field, out_crs, keep)[0]
     url = f"{base}/collections/{cid}/items/{quote(fid, safe='')}"
     feature["links"] = _self_links(url, GEOJSON, lang=lang) + [
         _link(f"{base}/collections/{cid}", "collection", JSON, col.title[lang])]
     return feature
+
+
+def _property_schemas(atlas, cid: str, lang: str) -> dict:
+    """Each property's JSON Schema: its type (from the store) and its label in ``lang``."""
+    out = {}
+    for name, kind in atlas.columns(cid).items():
+        spec = {"type": kind}
+        if name in FIELDS:
+            spec["title"] = FIELDS[name][2 if lang == "vi" else 3]
+        out[name] = spec
+    return out
+
+
+def queryables(atlas, cid: str, base: str, lang: str = "vi") -> dict:
+    """Part 3: the properties a client may filter on (``name=value``), as a JSON Schema."""
+    col = get_collection(atlas, cid)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{base}/collections/{cid}/queryables", "type": "object", "title": col.title[lang],
+            "description": "Every property is a query parameter (equality); bbox filters space.",
+            "properties": _property_schemas(atlas, cid, lang), "additionalProperties": False}
+
+
+def feature_schema(atlas, cid: str, base: str, lang: str = "vi") -> dict:
+    """A GeoJSON Feature's JSON Schema with the typed properties (GDAL's OAPIF driver reads it)."""
+    col = get_collection(atlas, cid)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{base}/collections/{cid}/schema", "type": "object", "title": col.title[lang],
+            "required": ["type", "geometry", "properties"],
+            "properties": {"type": {"type": "string", "enum": ["Feature"]},
+                           "id": {"type": "string"}, "geometry": {"type": "object"},
+                           "properties": {"type": "object",
+                                          "properties": _property_schemas(atlas, cid, lang)}}}
 
 
 # --- OpenAPI 3.0 ---------------------------------------------------------------------------
@@ -294,7 +419,14 @@ PAGE = [_param("limit", {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, 
         _param("offset", {"type": "integer", "minimum": 0, "maximum": OFFSET_MAX, "default": 0}),
         _param("bbox", {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
                description="minLon,minLat,maxLon,maxLat (CRS84)", style="form", explode=False),
-        _param("bbox-crs", {"type": "string", "format": "uri", "enum": [CRS84]})]
+        _param("bbox-crs", {"type": "string", "format": "uri", "enum": CRS_LIST},
+               description="CRS of bbox (axis order of that CRS)"),
+        _param("sortby", {"type": "string", "pattern": r"^[+-]?\w+( *, *[+-]?\w+)*$"},
+               description="Properties to sort by, '-' for descending: sortby=-capacity,name_vi"),
+        _param("datetime", {"type": "string"}, description="Refused (400): no temporal property")]
+OUTPUT = [_param("crs", {"type": "string", "format": "uri", "enum": CRS_LIST},
+                 description="CRS of the geometries returned (Content-Crs header)"),
+          _param("properties", {"type": "string"}, description="Comma-separated properties to return")]
 SCHEMAS = {
     "exception": {"type": "object", "required": ["code"],
                   "properties": {"code": {"type": "string"}, "description": {"type": "string"}}},
@@ -332,12 +464,15 @@ def openapi(atlas, base: str) -> dict:
                  for name, kind in cols.items()]
         fc = {"$ref": "#/components/schemas/featureCollection"}
         paths[f"/collections/{cid}"] = _op(col.title["en"], [], _responses(doc), f"collection_{cid}")
-        paths[f"/collections/{cid}/items"] = _op(f"{col.title['en']}: items", PAGE + props,
+        paths[f"/collections/{cid}/items"] = _op(f"{col.title['en']}: items", PAGE + OUTPUT + props,
                                                   _responses(fc, (GEOJSON, HTML)), f"items_{cid}")
         paths[f"/collections/{cid}/items/{{featureId}}"] = _op(
             f"{col.title['en']}: one feature",
-            [_param("featureId", {"type": "string"}, "path", True, f"The feature's {col.id_field}")],
+            [_param("featureId", {"type": "string"}, "path", True, f"The feature's {col.id_field}")] + OUTPUT,
             _responses({"$ref": "#/components/schemas/feature"}, (GEOJSON, HTML)), f"item_{cid}")
+        for part in ("queryables", "schema"):
+            paths[f"/collections/{cid}/{part}"] = _op(f"{col.title['en']}: {part}", [],
+                                                      _responses(doc, (SCHEMA_JSON, HTML)), f"{part}_{cid}")
     meta = atlas.metadata
     return {"openapi": "3.0.3",
             "info": {"title": meta["title_en"], "version": str(meta.get("version", "0")),

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .admin import AdminUnits
 from .catalog import FIELDS
+from .crs import reproject
 
 METRIC_CRS = "EPSG:9208"  # VN-2000 / TM-3 104-45, An Giang's cadastral grid
 
@@ -54,7 +55,7 @@ def typed(df: pd.DataFrame) -> pd.DataFrame:
 
 def district_points(districts: gpd.GeoDataFrame) -> gpd.GeoSeries:
     """The point inside each district (by code, in EPSG:9208) where district-level sites sit."""
-    return districts.set_index("code").to_crs(METRIC_CRS).representative_point()
+    return reproject(districts.set_index("code"), METRIC_CRS).representative_point()
 
 
 def locate(df: pd.DataFrame, admin: AdminUnits) -> gpd.GeoDataFrame:
@@ -71,7 +72,7 @@ def locate(df: pd.DataFrame, admin: AdminUnits) -> gpd.GeoDataFrame:
     GeoDataFrame in EPSG:4326 with a ``position_source`` column.
     """
     cpts = admin.commune_points.set_index("code")
-    dpts = district_points(admin.districts).to_crs(4326)
+    dpts = reproject(district_points(admin.districts), 4326)
     geoms, how = [], []
     for r in df.itertuples():
         if pd.notna(r.lon) and pd.notna(r.lat):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pandas as pd
 
 from .catalog import PRECISIONS, Layer
@@ -52,17 +54,23 @@ def unit_summary(sites: pd.DataFrame, unit_codes: pd.Series, units: pd.DataFrame
     list of dict, one per unit plus a province total (code ``"total"``).
     """
     sites = sites.assign(_unit=unit_codes.values)
-    rows = [(u.code, u.name, sites[sites._unit == u.code]) for u in units.itertuples()]
-    if (sites._unit == UNASSIGNED).any():
-        rows.append((UNASSIGNED, "(chưa xác định / not determined)", sites[sites._unit == UNASSIGNED]))
+    by_unit = dict(tuple(sites.groupby("_unit", sort=False)))  # one pass, not one filter per unit
+    empty = sites.iloc[0:0]
+    rows = [(u.code, u.name, by_unit.get(u.code, empty)) for u in units.itertuples()]
+    if UNASSIGNED in by_unit:
+        rows.append((UNASSIGNED, "(chưa xác định / not determined)", by_unit[UNASSIGNED]))
     rows.append(("total", "Toàn tỉnh / Province", sites))
     return [_one(code, name, g, catalog) for code, name, g in rows]
 
 
 def _one(code: str, name: str, g: pd.DataFrame, catalog: dict[str, Layer]) -> dict:
     layers = {}
+    parts = dict(tuple(g.groupby("layer", sort=False))) if len(g) else {}
     for lid in catalog:
-        part = g[g.layer == lid]
+        part = parts.get(lid)
+        if part is None:  # what the lines below give for no site
+            layers[lid] = {"count": 0, "by_status": {}, "capacity": {}}
+            continue
         layers[lid] = {"count": int(len(part)),
                        "by_status": {k: int(v) for k, v in part.status.value_counts().items()},
                        "capacity": capacity_totals(part)}
@@ -72,8 +80,18 @@ def _one(code: str, name: str, g: pd.DataFrame, catalog: dict[str, Layer]) -> di
             "precision": {p: int((g.location_precision == p).sum()) for p in PRECISIONS}}
 
 
+def per_build(atlas, key: str, make):
+    """``make()`` once per open build of the atlas (a build never changes), a copy each call."""
+    memo = getattr(atlas, "memo", None)
+    return copy.deepcopy(memo(key, make)) if memo else make()
+
+
 def district_summary(atlas) -> list[dict]:
     """Summary per pre-2025 district of a built atlas."""
+    return per_build(atlas, "district_summary", lambda: _district_summary(atlas))
+
+
+def _district_summary(atlas) -> list[dict]:
     sites = atlas.sites()
     units = atlas.districts()[["code", "name"]]
     return unit_summary(sites, sites.district_code, units, atlas.catalog)
@@ -81,6 +99,10 @@ def district_summary(atlas) -> list[dict]:
 
 def new_commune_summary(atlas) -> list[dict]:
     """Summary per 2025 commune (old An Giang part), through the crosswalk."""
+    return per_build(atlas, "new_commune_summary", lambda: _new_commune_summary(atlas))
+
+
+def _new_commune_summary(atlas) -> list[dict]:
     sites = atlas.sites()
     cw = atlas.crosswalk()
     units = (cw[cw.old_province_code == "89"][["new_code", "new_full_name"]].drop_duplicates()
@@ -90,6 +112,10 @@ def new_commune_summary(atlas) -> list[dict]:
 
 def reconcile(atlas) -> list[dict]:
     """Each figure of the provincial report beside what the atlas has located."""
+    return per_build(atlas, "reconcile", lambda: _reconcile(atlas))
+
+
+def _reconcile(atlas) -> list[dict]:
     out = []
     sites = atlas.sites()
     for lid, layer in atlas.catalog.items():

@@ -13,13 +13,20 @@ import shapely
 
 from . import io
 from .admin import AdminUnits
-from .catalog import FIELDS, PRECISIONS, SOURCE_SEP, CatalogError, Layer, load_catalog
+from .catalog import FIELDS, PRECISIONS, SOURCE_SEP, CatalogError, Layer, load_atlas_meta, load_catalog
+from .crs import reproject
 from .errors import AtlasError
 from .sites import METRIC_CRS, locate, to_bool, to_number, typed
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # NUL and the other control characters (tab and line breaks excepted): never meant as text.
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+YEARS = (1900, 2100)  # a plausible year of a site (commissioning, report)
+# The tables of layers/ besides the layers, and the columns the pages read from them.
+ATLAS_TABLES = {"indicators.csv": ("id", "name_vi", "name_en", "value", "unit", "year", "verified",
+                                   "sources"),
+                "errata.csv": ("id", "topic_vi", "topic_en", "claim", "finding"),
+                "changes.csv": ("date", "layer", "id", "action")}
 PROVINCE_TOLERANCE_M = 2000  # generalised boundaries: ~150 m median, up to ~1.2 km off
 UNIT_TOLERANCE_M = 1500
 
@@ -82,6 +89,10 @@ def _check_values(layer: Layer, df: pd.DataFrame, add) -> None:
             except ValueError:
                 add("error", i, sid, name, f"'{v}' is not a {kind}",
                     "write true/false" if kind == "bool" else "write a plain number, e.g. 12.5")
+                continue
+            if name == "year" and v != "" and not YEARS[0] <= int(v) <= YEARS[1]:
+                add("error", i, sid, name, f"'{v[:30]}' is not a year between {YEARS[0]} and {YEARS[1]}",
+                    "write the four-digit year, e.g. 2024, or leave the cell empty")
             if name in allowed and v not in allowed[name] and v != "":
                 add("error", i, sid, name, f"'{v}' is not allowed in layer {layer.id}",
                     f"use one of: {', '.join(a for a in allowed[name] if a)}")
@@ -150,11 +161,11 @@ def _check_positions(gdf: gpd.GeoDataFrame, admin: AdminUnits, add) -> None:
     own = gdf[gdf.position_source == "site coordinate"]
     if own.empty:
         return
-    m = own.to_crs(METRIC_CRS)
+    m = reproject(own, METRIC_CRS)
     geoms = m.geometry.to_numpy()
-    province = gpd.GeoSeries([admin.province], crs=4326).to_crs(METRIC_CRS).iloc[0]
-    dist = admin.districts.set_index("code").to_crs(METRIC_CRS).geometry
-    comm = (admin.communes.set_index("code").to_crs(METRIC_CRS).geometry
+    province = reproject(gpd.GeoSeries([admin.province], crs=4326), METRIC_CRS).iloc[0]
+    dist = reproject(admin.districts.set_index("code"), METRIC_CRS).geometry
+    comm = (reproject(admin.communes.set_index("code"), METRIC_CRS).geometry
             if admin.communes is not None else None)
     off = _distances(geoms, np.zeros(len(m), dtype=int), [province])
     checks = []
@@ -239,15 +250,19 @@ def validate_all(layers_dir: Path, admin: AdminUnits):
         catalog = load_catalog(layers_dir)
     except CatalogError as e:
         return {}, {}, [Problem("error", str(e).split(":")[0], None, "", "definition", str(e),
-                                "correct the layer definition")]
-    frames, problems, seen = {}, [], {}
+                                "correct the layer definition")] + check_atlas_files(layers_dir)
+    frames, problems, seen = {}, check_atlas_files(layers_dir), {}
     for lid in catalog:
         path = layers_dir / f"{lid}.csv"
         if not path.is_file():
             problems.append(Problem("error", str(path), None, "", "file", "data file is missing",
                                     f"create {path.name} with the columns in layers/README.md"))
             continue
-        df = io.read_layer_file(path)
+        try:
+            df = io.read_layer_file(path)
+        except io.TableError as e:
+            problems.append(table_problem(e))
+            continue
         gdf, found = validate_layer(catalog[lid], df, admin, str(path))
         problems += found
         for i, sid in enumerate(df.get("id", []), start=1):
@@ -259,3 +274,36 @@ def validate_all(layers_dir: Path, admin: AdminUnits):
         if gdf is not None:
             frames[lid] = gdf.assign(layer=lid)
     return catalog, frames, problems
+
+
+def table_problem(e: io.TableError) -> Problem:
+    """A file that cannot be read as a table, as a Problem."""
+    return Problem("error", e.file, e.row, "", e.field, e.what, e.fix)
+
+
+def check_atlas_files(layers_dir: Path) -> list[Problem]:
+    """What the build reads from ``layers/`` besides the layers: ``_atlas.toml``, the indicators,
+    the errata and (when present) the change log, each readable and with its columns."""
+    layers_dir, problems = Path(layers_dir), []
+    try:
+        load_atlas_meta(layers_dir)
+    except CatalogError as e:
+        problems.append(Problem("error", str(layers_dir / "_atlas.toml"), None, "", "definition",
+                                str(e), "correct _atlas.toml (see layers/README.md)"))
+    for name, columns in ATLAS_TABLES.items():
+        path = layers_dir / name
+        if not path.is_file():
+            if name != "changes.csv":  # written by the first `geo-kttt import`
+                problems.append(Problem("error", str(path), None, "", "file", "file is missing",
+                                        f"restore {name} (git checkout), or create it with the header "
+                                        f"{','.join(columns)}"))
+            continue
+        try:
+            df = io.read_table(path)
+        except io.TableError as e:
+            problems.append(table_problem(e))
+            continue
+        problems += [Problem("error", str(path), None, "", c, "column is missing",
+                             f"add a '{c}' column (see layers/README.md)")
+                     for c in columns if c not in df.columns]
+    return problems

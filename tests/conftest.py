@@ -22,7 +22,8 @@ NO_COMMUNE_POLYGONS = (
     "needs commune polygons, which are never bundled: the development-only "
     "boundaries/angiang_communes_c2008_dev_only.geojson (or an imported communes_official.gpkg) in "
     "GEO_KTTT_DATA_DIR; `source scripts/env.sh` points it at ../shared/data when that exists")
-pytest_plugins = ["ogc_fixtures"]  # both backends (GeoPackage, PostGIS) for the API and store tests
+pytest_plugins = ["ogc_fixtures",  # both backends (GeoPackage, PostGIS) for the API and store tests
+                  "editing_fixtures"]  # private layers, atlas and database for the editing tests
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +98,8 @@ def live_server(atlas_path):
 
     app = create_app({"ATLAS": str(atlas_path), "TILE_URL": "none"})
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"  # absolute links (OGC API)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield app.config["PUBLIC_URL"]
     server.shutdown()

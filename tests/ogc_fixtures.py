@@ -57,10 +57,11 @@ def serve(location: str):
 
     app = create_app({"ATLAS": location, "TILE_URL": "none"})
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"  # absolute links (OGC API)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield app.config["PUBLIC_URL"]
     finally:
         server.shutdown()
         thread.join()

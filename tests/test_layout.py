@@ -17,7 +17,7 @@ from conftest import ROOT
 PACKAGE = ROOT / "geo_kttt"
 
 FOUNDATIONS = {"geo_kttt", "geo_kttt.settings", "geo_kttt.i18n", "geo_kttt.text", "geo_kttt.io",
-               "geo_kttt.errors", "geo_kttt.web"}
+               "geo_kttt.errors", "geo_kttt.web", "geo_kttt.crs"}
 CONTENT = {"geo_kttt.catalog", "geo_kttt.admin", "geo_kttt.sites", "geo_kttt.validate", "geo_kttt.summary"}
 # group -> the groups its modules may import (besides their own)
 ALLOWED = {
@@ -29,8 +29,11 @@ ALLOWED = {
     "coverage": {"foundations", "content", "maps"},
     "export": {"foundations", "content", "maps"},
     "ogcapi": {"foundations", "content"},
-    "server": {"foundations", "content", "store", "imports", "maps", "coverage", "export", "ogcapi"},
-    "cli": {"foundations", "content", "store", "imports", "maps", "coverage", "export", "ogcapi", "server"},
+    "editing": {"foundations", "content", "store", "imports"},
+    "server": {"foundations", "content", "store", "imports", "maps", "coverage", "export", "ogcapi",
+               "editing"},
+    "cli": {"foundations", "content", "store", "imports", "maps", "coverage", "export", "ogcapi", "server",
+            "editing"},
 }
 
 

@@ -16,10 +16,10 @@ import argparse
 import sys
 
 from ..errors import AtlasError
-from . import atlas, coverage, export, imports, serve
+from . import atlas, coverage, export, imports, serve, users
 
 DESCRIPTION = "`geo-kttt` commands: thin over the core functions."
-COMMANDS = (atlas, serve, export, coverage, imports)  # the order of `geo-kttt --help`
+COMMANDS = (atlas, serve, export, coverage, imports, users)  # the order of `geo-kttt --help`
 
 
 def parser() -> argparse.ArgumentParser:

@@ -43,9 +43,11 @@ def register(subparsers) -> None:
     h = sub.add_parser("html", help="one self-contained HTML map that opens offline")
     _add_selection_args(h)
     h.add_argument("--lang", choices=["vi", "en"], default="vi")
-    d = sub.add_parser("data", help="data file: gpkg, geojson, shp (zip), kml, csv, xlsx")
+    d = sub.add_parser("data", help="data file: gpkg, geojson, shp (zip), kml, kmz, csv, csvzip, xlsx")
     _add_selection_args(d)
-    d.add_argument("--format", required=True, choices=["gpkg", "geojson", "shp", "kml", "csv", "xlsx"])
+    d.add_argument("--format", required=True, choices=list(FORMATS))
+    d.add_argument("--crs", help="EPSG:9208 (VN-2000 / TM-3 104-45) or EPSG:3405 (VN-2000 / UTM 48N) "
+                                 "for gpkg, shp, csv, csvzip, xlsx (default: WGS 84)")
     k = sub.add_parser("pack", help="investor pack zip (sheets vi+en, HTML, XLSX, GeoPackage, README)")
     _add_selection_args(k)
     k.add_argument("--each-district", action="store_true",
@@ -86,7 +88,7 @@ def _cmd_html(args) -> int:
 def _cmd_data(args) -> int:
     atlas, sel = _open(args)
     dest = _out(args, atlas, sel, FORMATS[args.format][0])
-    write_data(atlas, sel, args.format, dest)
+    write_data(atlas, sel, args.format, dest, crs=args.crs)
     print(f"wrote {dest}")
     return 0
 

@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from ..catalog import SOURCE_SEP
+from ..crs import reproject
 from ..errors import AtlasError
 from ..sites import METRIC_CRS
 from .context import add_context
@@ -105,7 +106,7 @@ def select_facilities(sites: gpd.GeoDataFrame, layer: str, statuses=DEFAULT_STAT
     GeoDataFrame in EPSG:9208 with ``radius_km`` and ``serves`` (tuple of codes).
     """
     fac = sites[(sites.layer == layer) & sites.status.isin(list(statuses))]
-    fac = fac[fac.geometry.notna()].to_crs(METRIC_CRS).reset_index(drop=True)
+    fac = reproject(fac[fac.geometry.notna()], METRIC_CRS).reset_index(drop=True)
     fac["radius_km"] = [radius_km(layer, k, radii, radius) for k in fac.kind]
     fac["serves"] = fac["serves"].map(parse_serves) if "serves" in fac else [()] * len(fac)
     return fac

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..catalog import PRECISIONS
+from ..crs import reproject
 from ..sites import METRIC_CRS
 from ..summary import reconcile
 from ..text import fold
@@ -91,11 +92,11 @@ def outside_units(frames) -> list[dict]:
     own = frames.sites[frames.sites.position_source == "site coordinate"]
     if own.empty:
         return []
-    own = own.to_crs(METRIC_CRS)
+    own = reproject(own, METRIC_CRS)
     shapes = {("district", c): g for c, g in
-              zip(frames.districts.code, frames.districts.to_crs(METRIC_CRS).geometry, strict=True)}
+              zip(frames.districts.code, reproject(frames.districts, METRIC_CRS).geometry, strict=True)}
     if frames.communes is not None:
-        com = frames.communes.to_crs(METRIC_CRS)
+        com = reproject(frames.communes, METRIC_CRS)
         shapes.update({("commune", c): g for code, g in zip(com.code, com.geometry, strict=True)
                        for c in split_codes(code)})
     out = []

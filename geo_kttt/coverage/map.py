@@ -12,6 +12,7 @@ import json
 import numpy as np
 import shapely
 
+from ..crs import reproject
 from ..i18n import register, t
 from ..maps.build import DataScript, Filters, build_map
 from ..maps.data import all_sites, filter_sites
@@ -42,7 +43,7 @@ class CoverageLayer(DataScript):
 
 def _geojson(gdf) -> dict:
     """GeoJSON of a metric frame, in EPSG:4326 with coordinates rounded to 1e-5° (about 1 m)."""
-    gdf = gdf.to_crs(4326)
+    gdf = reproject(gdf, 4326)
     gdf["geometry"] = shapely.transform(gdf.geometry.values, lambda xy: np.round(xy, 5))
     return json.loads(gdf.to_json(na="null", drop_id=True))
 

@@ -11,6 +11,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..admin import PROVINCE_CODE
+from ..crs import reproject
 from ..sites import METRIC_CRS, district_points
 
 LEVELS = ("commune", "district", "new-commune")
@@ -33,8 +34,8 @@ def _district_names(frames) -> dict:
 
 def commune_units(frames) -> gpd.GeoDataFrame:
     """Old communes from the commune polygons; reference point = the commune reference point."""
-    com = frames.communes.to_crs(METRIC_CRS).reset_index(drop=True)
-    pts = frames.commune_points.set_index("code").to_crs(METRIC_CRS).geometry
+    com = reproject(frames.communes, METRIC_CRS).reset_index(drop=True)
+    pts = reproject(frames.commune_points.set_index("code"), METRIC_CRS).geometry
     names = _district_names(frames)
     refs = []
     for code, geom in zip(com.code, com.geometry, strict=True):
@@ -51,7 +52,7 @@ def commune_units(frames) -> gpd.GeoDataFrame:
 
 def district_units(frames) -> gpd.GeoDataFrame:
     """Old districts; reference point = the point inside the district used for district-level sites."""
-    d = frames.districts.to_crs(METRIC_CRS).reset_index(drop=True)
+    d = reproject(frames.districts, METRIC_CRS).reset_index(drop=True)
     refs = district_points(frames.districts)
     cp = frames.commune_points
     return gpd.GeoDataFrame({
@@ -90,7 +91,7 @@ def new_commune_units(frames) -> gpd.GeoDataFrame:
     drawn), ``missing`` (an old commune has no polygon of its own in the data).
     """
     new = frames.new_communes
-    new = new[new.geometry.notna()].to_crs(METRIC_CRS).reset_index(drop=True)
+    new = reproject(new[new.geometry.notna()], METRIC_CRS).reset_index(drop=True)
     members = unit_members(frames.crosswalk)
     drawn = {c for code in frames.communes.code for c in split_codes(code)}
     names = _district_names(frames)

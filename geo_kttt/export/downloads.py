@@ -1,5 +1,11 @@
 """Data downloads of a :class:`~geo_kttt.export.selection.Selection`: GeoPackage, GeoJSON,
-Shapefile (zip), KML, CSV and XLSX. Every file is written atomically.
+Shapefile (zip), KML, KMZ, CSV, CSV for GIS (zip with .csvt/.prj) and XLSX. Every file is
+written atomically, in WGS 84 or (formats that carry a CRS) a VN-2000 grid, reprojected
+through :func:`geo_kttt.crs.reproject`.
+
+The GeoPackage also holds the districts (and communes, when the atlas has them) and, for
+QGIS, a default style and metadata per table (:mod:`.qgis`); the KMZ carries its icons
+(:mod:`.kmz`); the CSV for GIS has its .csvt, .prj and README (:mod:`.sidecars`).
 
 Vector files are written by :mod:`geo_kttt.io` (pyogrio/GDAL); KML gets its styles
 and per-layer folders added afterwards, because GDAL cannot write feature styles
@@ -20,15 +26,29 @@ import pandas as pd
 
 from .. import io
 from ..catalog import COLUMNS, FIELDS, PRECISIONS, STATUSES
+from ..crs import reproject
 from ..text import safe_cell
-from .selection import IMPRECISE, ExportError, Selection, describe, scope_name, select_sites
+from . import kmz, qgis, sidecars
+from .grid import EXPORT_CRS, export_crs, grid_crs, in_grid
+from .selection import (
+    IMPRECISE,
+    ExportError,
+    Selection,
+    describe,
+    extent_districts,
+    file_stem,
+    scope_name,
+    select_sites,
+)
 
 FORMATS = {  # format -> (file suffix, content type)
     "gpkg": (".gpkg", "application/geopackage+sqlite3"),
     "geojson": (".geojson", "application/geo+json"),
     "shp": ("-shp.zip", "application/zip"),
     "kml": (".kml", "application/vnd.google-earth.kml+xml"),
+    "kmz": (".kmz", "application/vnd.google-earth.kmz"),
     "csv": (".csv", "text/csv; charset=utf-8"),
+    "csvzip": ("-csv.zip", "application/zip"),
     "xlsx": (".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
 OUT_COLUMNS = ["layer"] + COLUMNS + ["position_source"]
@@ -40,6 +60,7 @@ SHP_NAMES = {"district_code": "dist_code", "commune_code": "comm_code", "capacit
              "position_source": "pos_source"}
 DBF_MAX_BYTES = 254
 KML_NS = "http://www.opengis.net/kml/2.2"
+GRID_COLUMNS = sidecars.GRID_COLUMNS
 
 
 def export_frame(atlas, sel: Selection) -> gpd.GeoDataFrame:
@@ -51,7 +72,7 @@ def export_frame(atlas, sel: Selection) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(sites[OUT_COLUMNS + ["geometry"]].reset_index(drop=True), crs=4326)
 
 
-def write_data(atlas, sel: Selection, fmt: str, dest: Path) -> Path:
+def write_data(atlas, sel: Selection, fmt: str, dest: Path, crs=None) -> Path:
     """Write the selection as ``fmt`` (a key of FORMATS) to ``dest``, atomically.
 
     Parameters
@@ -59,8 +80,11 @@ def write_data(atlas, sel: Selection, fmt: str, dest: Path) -> Path:
     atlas : Atlas
     sel : Selection
     fmt : str
-        gpkg, geojson, shp (a zip), kml, csv or xlsx.
+        gpkg, geojson, shp (a zip), kml, kmz, csv, csvzip (CSV + .csvt + .prj) or xlsx.
     dest : Path
+    crs : str, optional
+        EPSG:9208 or EPSG:3405 for a VN-2000 grid (gpkg, shp, csv, csvzip, xlsx: the
+        geometry and x_easting/y_northing columns); default WGS 84.
 
     Returns
     -------
@@ -68,11 +92,14 @@ def write_data(atlas, sel: Selection, fmt: str, dest: Path) -> Path:
         ``dest``.
     """
     writers = {"gpkg": _gpkg, "geojson": _geojson, "shp": _shp_zip, "kml": _kml, "csv": _csv,
-               "xlsx": _xlsx}
+               "xlsx": _xlsx, "kmz": _kmz, "csvzip": _csv_zip}
     if fmt not in writers:
         raise ExportError(f"format '{fmt}': use one of {', '.join(FORMATS)}")
+    grid = export_crs(crs, fmt)
     dest = Path(dest)
     gdf = export_frame(atlas, sel)
+    if grid:
+        gdf = in_grid(gdf, grid)
     with io.atomic_path(dest) as tmp:
         writers[fmt](atlas, sel, gdf, tmp)
     return dest
@@ -96,6 +123,23 @@ def _gpkg(atlas, sel, gdf, path):
                         layer_metadata={"IDENTIFIER": f"{layer.title['vi']} / {layer.title['en']}",
                                         "DESCRIPTION": desc},
                         dataset_metadata=dataset if i == 0 else None)
+    tables = {lid: ("site", gdf.crs, [c for c in part.columns if c != "geometry"])
+              for lid, part in _by_layer(atlas, sel, gdf)}
+    for name, frame in admin_layers(atlas, sel, gdf.crs).items():
+        io.write_vector(frame, path, layer=name, append=True,
+                        layer_metadata={"IDENTIFIER": name, "DESCRIPTION": f"{name} ({meta['data_date']})"})
+        tables[name] = (name, gdf.crs, [c for c in frame.columns if c != "geometry"])
+    qgis.style_geopackage(path, qgis.layer_documents(atlas, tables))
+
+
+def admin_layers(atlas, sel, crs) -> dict[str, gpd.GeoDataFrame]:
+    """The districts of the extent and (when the atlas has them) their communes, in ``crs``."""
+    districts = extent_districts(atlas, sel)
+    out = {"districts": districts}
+    communes = atlas.communes()
+    if communes is not None:
+        out["communes"] = communes[communes.district_code.isin(districts.code)].reset_index(drop=True)
+    return {name: reproject(frame, crs) for name, frame in out.items()}
 
 
 def _geojson(atlas, sel, gdf, path):
@@ -138,12 +182,17 @@ def shp_readme(atlas, sel) -> str:
     return "\n".join(lines + about_lines(atlas, sel, "en"))
 
 
-def _kml(atlas, sel, gdf, path):
+def _kml(atlas, sel, gdf, path, hrefs=None):
     lang = "vi"
     out = gdf.assign(Name=gdf[f"name_{lang}"], Description=[_popup(atlas, r) for r in gdf.itertuples()])
     io.write_vector(out, path, layer="sites", geometry_type="Point",
                     dataset_options={"NameField": "Name", "DescriptionField": "Description"})
-    style_kml(path, atlas, gdf)
+    style_kml(path, atlas, gdf, hrefs)
+
+
+def _kmz(atlas, sel, gdf, path):
+    """The KML with its icons inside (relative files/… hrefs), for Google Earth offline."""
+    kmz.write_kmz(path, atlas.catalog, lambda kml, hrefs: _kml(atlas, sel, gdf, kml, hrefs))
 
 
 def _popup(atlas, r) -> str:
@@ -169,9 +218,12 @@ def _kml_color(hex_rgb: str, alpha="ff") -> str:
     return f"{alpha}{b}{g}{r}".lower()
 
 
-def style_kml(path: Path, atlas, gdf) -> None:
+def style_kml(path: Path, atlas, gdf, hrefs: dict | None = None) -> None:
     """Add one style per layer (filled) and per layer for imprecise sites (ring), and put
-    the placemarks into one folder per layer, titled vi / en."""
+    the placemarks into one folder per layer, titled vi / en.
+
+    ``hrefs`` maps (layer id, 'filled'/'ring') to the href of an icon already in the layer's
+    colour (the KMZ's files/…); without it the styles tint Google's remote icons."""
     ET.register_namespace("", KML_NS)
     tree = ET.parse(path)
     doc = tree.getroot().find(f"{{{KML_NS}}}Document")
@@ -188,9 +240,10 @@ def style_kml(path: Path, atlas, gdf) -> None:
             doc.insert(at, style)
             at += 1
             icon = ET.SubElement(style, q("IconStyle"))
-            ET.SubElement(icon, q("color")).text = _kml_color(layer.color)
+            ET.SubElement(icon, q("color")).text = "ffffffff" if hrefs else _kml_color(layer.color)
             ET.SubElement(icon, q("scale")).text = "1.1"
-            ET.SubElement(ET.SubElement(icon, q("Icon")), q("href")).text = href
+            ET.SubElement(ET.SubElement(icon, q("Icon")), q("href")).text = \
+                hrefs[(lid, kind)] if hrefs else href
     folders = {}
     for mark, row in zip(marks, gdf.itertuples(), strict=True):
         if row.layer not in folders:
@@ -214,6 +267,33 @@ def _csv(atlas, sel, gdf, path):
     df.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
 
 
+def csv_set(atlas, sel, gdf, path: Path) -> list[Path]:
+    """The CSV at ``path`` with its .csvt and .prj beside it (GDAL/QGIS read them typed)."""
+    _csv(atlas, sel, gdf, path)
+    grid = grid_crs(gdf)
+    columns = [c for c in gdf.columns if c != "geometry"]
+    extra = [(path.with_suffix(".csvt"), sidecars.csvt(columns, grid)),
+             (path.with_suffix(".prj"), sidecars.prj(grid))]
+    for p, text in extra:
+        p.write_text(text, encoding="utf-8", newline="")
+    return [path] + [p for p, _ in extra]
+
+
+def csv_readme(gdf, name: str) -> str:
+    """The README of a CSV for GIS: the point columns, the CRS and how GDAL/QGIS open it."""
+    grid = grid_crs(gdf)
+    return sidecars.csv_readme(name, grid, EXPORT_CRS[grid or "EPSG:4326"])
+
+
+def _csv_zip(atlas, sel, gdf, path):
+    """The CSV, its .csvt and .prj, and a README, in one zip."""
+    stem = file_stem(atlas, sel)
+    with tempfile.TemporaryDirectory() as scratch, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in csv_set(atlas, sel, gdf, Path(scratch) / f"{stem}.csv"):
+            z.write(f, f.name)
+        z.writestr("README.txt", csv_readme(gdf, f"{stem}.csv"))
+
+
 def _xlsx(atlas, sel, gdf, path):
     """A sheet per chosen layer, then 'about'; every cell through safe_cell.
 
@@ -225,15 +305,19 @@ def _xlsx(atlas, sel, gdf, path):
 
     wb = Workbook(write_only=True)
     bold = Font(bold=True)
+    columns = [c for c in gdf.columns if c != "geometry"]  # OUT_COLUMNS (+ x_easting, y_northing)
     for lid, part in _by_layer(atlas, sel, gdf):
-        ws = _sheet(wb, lid[:31], OUT_COLUMNS, bold, {"name_vi": 40, "name_en": 40, "sources": 60,
-                                                     "notes": 60})
-        cols = [part[c].astype(object).where(part[c].notna(), None).tolist() for c in OUT_COLUMNS]
+        ws = _sheet(wb, lid[:31], columns, bold, {"name_vi": 40, "name_en": 40, "sources": 60,
+                                                  "notes": 60})
+        cols = [part[c].astype(object).where(part[c].notna(), None).tolist() for c in columns]
         for row in zip(*cols, strict=True):
             ws.append([_xl(v) for v in row])
     ws = _sheet(wb, "about", ["section", "key", "Tiếng Việt", "English"], bold,
                 {"section": 12, "key": 22, "Tiếng Việt": 80, "English": 80})
-    for row in about_rows(atlas, sel):
+    grid = grid_crs(gdf)
+    crs_rows = [("crs", ", ".join(GRID_COLUMNS), f"{grid} ({EXPORT_CRS[grid]}), mét; lon/lat: WGS 84",
+                 f"{grid} ({EXPORT_CRS[grid]}), metres; lon/lat: WGS 84")] if grid else []
+    for row in about_rows(atlas, sel) + crs_rows:
         ws.append([_xl(v) for v in row])
     wb.save(path)
 

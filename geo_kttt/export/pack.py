@@ -1,8 +1,9 @@
 """Files for investors: the investor pack (one zip) and the standalone HTML map file.
 
 A pack holds the map sheet PDF in Vietnamese and English (:mod:`.sheet`), the standalone
-HTML map (:mod:`.standalone`), the XLSX workbook and GeoPackage (:mod:`.downloads`) and a
-README; every file is written atomically.
+HTML map (:mod:`.standalone`), the XLSX workbook, the styled GeoPackage, the KMZ for Google
+Earth and the CSV with its .csvt/.prj for GIS (:mod:`.downloads`) and a README; every file
+is written atomically.
 """
 
 from __future__ import annotations
@@ -44,9 +45,14 @@ def investor_pack(atlas, sel: Selection, dest: Path, progress: Progress = quiet)
         for lang in ("vi", "en"):
             progress(f"standalone HTML map ({lang})")
             files.append(standalone_html(atlas, sel, work / f"{stem}-map-{lang}.html", lang=lang))
-        for fmt in ("xlsx", "gpkg"):
+        for fmt in ("xlsx", "gpkg", "kmz"):
             progress(f"data ({fmt})")
             files.append(downloads.write_data(atlas, sel, fmt, work / f"{stem}.{fmt}"))
+        progress("data (csv, csvt, prj)")
+        gdf = downloads.export_frame(atlas, sel)
+        files += downloads.csv_set(atlas, sel, gdf, work / f"{stem}.csv")
+        files.append(work / f"{stem}-csv-README.txt")
+        files[-1].write_text(downloads.csv_readme(gdf, f"{stem}.csv"), encoding="utf-8")
         readme = work / "README.txt"
         readme.write_text(pack_readme(atlas, sel, [f.name for f in files]), encoding="utf-8")
         progress("zip")
@@ -66,8 +72,17 @@ PACK_FILES = {  # file name ending -> (Vietnamese, English) description
                      "Interactive map, English: open in a web browser; works offline"),
     ".xlsx": ("Bảng tính: mỗi lớp một trang, trang 'about' giải thích các trường và nguồn",
               "Workbook: a sheet per layer, plus 'about' (fields, sources, licences)"),
-    ".gpkg": ("GeoPackage cho QGIS/ArcGIS: mỗi lớp một bảng",
-              "GeoPackage for QGIS/ArcGIS: a table per layer"),
+    ".gpkg": ("GeoPackage cho QGIS/ArcGIS: mỗi lớp một bảng, kèm ranh giới huyện/xã; QGIS mở với "
+              "ký hiệu như bản đồ web",
+              "GeoPackage for QGIS/ArcGIS: a table per layer, with district/commune boundaries; QGIS "
+              "opens it styled like the web map"),
+    ".kmz": ("KMZ cho Google Earth, có sẵn biểu tượng (dùng được khi không có mạng)",
+             "KMZ for Google Earth, icons inside (works offline)"),
+    ".csv": ("CSV (UTF-8) cho Excel; với .csvt và .prj bên cạnh, QGIS/GDAL đọc đúng kiểu số và tọa độ",
+             "CSV (UTF-8) for Excel; with the .csvt and .prj beside it QGIS/GDAL read numbers and points"),
+    ".csvt": ("Kiểu dữ liệu các cột của CSV (cho GDAL/QGIS)", "Column types of the CSV (for GDAL/QGIS)"),
+    ".prj": ("Hệ tọa độ của CSV (WGS 84)", "The CSV's coordinate system (WGS 84)"),
+    "-csv-README.txt": ("Cách mở CSV trong QGIS/GDAL", "How to open the CSV in QGIS/GDAL"),
 }
 
 

@@ -1,7 +1,8 @@
 """Print-ready map sheets (PDF, PNG) drawn with matplotlib, offline.
 
-The map is drawn in metres (VN-2000 / TM-3 104-45, EPSG:9208) so the scale bar is
-true. A sheet carries: title and subtitle (vi, en or both), the map with district
+The map is drawn in metres (VN-2000 / TM-3 104-45, EPSG:9208, through the pinned
+transformation) so the scale bar is true; VN-2000 grid ticks with their eastings and
+northings frame it. A sheet carries: title and subtitle (vi, en or both), the map with district
 boundaries and names, a legend of exactly the layers drawn (catalog colours), a
 precision key (hollow markers = location known to commune/district only), scale bar,
 north arrow, a locator of An Giang among its neighbours, the per-district summary of
@@ -24,6 +25,7 @@ from matplotlib.patches import Rectangle
 from shapely.geometry import box
 
 from .. import io
+from ..crs import reproject
 from ..i18n import register, t
 from ..sites import METRIC_CRS
 from .selection import (
@@ -36,7 +38,7 @@ from .selection import (
     scope_name,
     select_sites,
 )
-from .sheet_parts import draw_locator, draw_table, words
+from .sheet_parts import draw_grid_ticks, draw_locator, draw_table, words
 
 _LOCK = threading.RLock()
 PAPER = {"A4": (8.27, 11.69), "A3": (11.69, 16.54)}
@@ -118,13 +120,14 @@ def draw_sheet(atlas, sel: Selection, paper="A4", orientation="landscape", lang=
         fig = new_figure(paper, orientation)
         k = math.sqrt(fig.get_figwidth() * fig.get_figheight() / (8.27 * 11.69))
         box_ = _layout(orientation)
-        sites = select_sites(atlas, sel).to_crs(METRIC_CRS)
+        sites = reproject(select_sites(atlas, sel), METRIC_CRS)
         shown = [lid for lid in sel.layer_ids(atlas.catalog) if (sites.layer == lid).any()]
         _title(fig.add_axes(box_["title"]), atlas, sel, lang, k)
         ax = fig.add_axes(box_["map"])
         view = _view(atlas, sel, ax, fig)
         drawn = _draw_map(ax, atlas, sel, sites, view, lang, k)
         _bare(ax, view)
+        draw_grid_ticks(ax, view, k)
         scale = _scale_bar(ax, view, k)
         _north(ax, lang, k)
         draw_locator(fig.add_axes(box_["locator"]), atlas, view, lang, k)
@@ -190,9 +193,9 @@ def _view(atlas, sel, ax, fig) -> tuple:
     if sel.bbox:
         import geopandas as gpd
 
-        bounds = gpd.GeoSeries([box(*sel.bbox)], crs=4326).to_crs(METRIC_CRS).total_bounds
+        bounds = reproject(gpd.GeoSeries([box(*sel.bbox)], crs=4326), METRIC_CRS).total_bounds
     else:
-        bounds = extent_districts(atlas, sel).to_crs(METRIC_CRS).total_bounds
+        bounds = reproject(extent_districts(atlas, sel), METRIC_CRS).total_bounds
     x0, y0, x1, y1 = bounds
     pos = ax.get_position()
     aspect = (pos.width * fig.get_figwidth()) / (pos.height * fig.get_figheight())
@@ -212,7 +215,7 @@ def _draw_map(ax, atlas, sel, sites, view, lang, k) -> list:
     if sel.bbox:  # the box the sites were chosen in
         import geopandas as gpd
 
-        outline = gpd.GeoSeries([box(*sel.bbox).segmentize(0.01)], crs=4326).to_crs(METRIC_CRS)
+        outline = reproject(gpd.GeoSeries([box(*sel.bbox).segmentize(0.01)], crs=4326), METRIC_CRS)
         outline.boundary.plot(ax=ax, color="#c00000", linewidth=1.0 * k, linestyle=(0, (5, 3)), zorder=4)
     if sites.empty:
         ax.text(0.5, 0.9, _l("sheet_no_sites", lang, "\n"), transform=ax.transAxes, ha="center",
@@ -226,7 +229,7 @@ def _draw_context(ax, atlas, frame, k):
     ctx = atlas.table("context")
     if ctx is None:
         return
-    ctx = ctx.to_crs(METRIC_CRS)
+    ctx = reproject(ctx, METRIC_CRS)
     neighbours = ctx[ctx.role.str.startswith("neighbour")]
     neighbours.plot(ax=ax, color="#eeeeee", edgecolor="#b0b0b0", linewidth=0.5)
     for _, n in neighbours.iterrows():
@@ -241,7 +244,7 @@ def _draw_context(ax, atlas, frame, k):
 def _draw_districts(ax, atlas, sel, view, k):
     """Districts of the extent in white, the others grey; names above their inner point."""
     frame = box(*view)
-    allds = atlas.districts().to_crs(METRIC_CRS)
+    allds = reproject(atlas.districts(), METRIC_CRS)
     inside = allds.code.isin(extent_districts(atlas, sel).code)
     if not inside.all():
         allds[~inside].plot(ax=ax, color="#f6f6f6", edgecolor="#a8a8a8", linewidth=0.5)

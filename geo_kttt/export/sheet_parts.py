@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.patches import Rectangle
 from shapely.geometry import box
 
+from ..crs import reproject
 from ..i18n import register, t
 from ..sites import METRIC_CRS
 from ..summary import unit_summary
@@ -48,9 +49,9 @@ def draw_locator(ax, atlas, view, lang, k):
     ax.set_title(_l("sheet_locator", lang, "\n"), fontsize=7 * k, loc="left")
     ax.set_facecolor("#f4f8fb")
     ctx = atlas.table("context")
-    districts = atlas.districts().to_crs(METRIC_CRS)
+    districts = reproject(atlas.districts(), METRIC_CRS)
     if ctx is not None:
-        ctx = ctx.to_crs(METRIC_CRS)
+        ctx = reproject(ctx, METRIC_CRS)
         neigh = ctx[ctx.role.str.startswith("neighbour")]
         neigh.plot(ax=ax, color="#e4e4e4", edgecolor="#9a9a9a", linewidth=0.4)
         for _, n in neigh.iterrows():
@@ -157,3 +158,43 @@ def draw_table(ax, atlas, sel, sites, shown, lang, k):
             cell.set_text_props(weight="bold")
             cell.set_facecolor("#f0f0f0")
     return df
+
+
+GRID_STEPS = (1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000)
+
+
+def grid_step(span_m: float, most: int = 7) -> int:
+    """The grid interval in metres: the smallest 1-2-5 step giving at most ``most`` lines."""
+    return next((s for s in GRID_STEPS if span_m / s <= most), GRID_STEPS[-1])
+
+
+def draw_grid_ticks(ax, view, k) -> list[float]:
+    """VN-2000 / TM-3 grid ticks on the map frame (the map is drawn in EPSG:9208 metres).
+
+    Short ticks point inwards on all four edges at a round interval; the easting and northing
+    values (metres, grouped by thin spaces) stand inside the bottom and left edges.
+
+    Returns
+    -------
+    list of float
+        The eastings ticked (for tests).
+    """
+    x0, y0, x1, y1 = view
+    step = grid_step(max(x1 - x0, y1 - y0))
+    tick = (y1 - y0) * 0.012
+    xs = [v for v in range(int(x0 // step + 1) * step, int(x1), step)]
+    ys = [v for v in range(int(y0 // step + 1) * step, int(y1), step)]
+    style = {"color": "#444444", "linewidth": 0.7 * k, "zorder": 7, "solid_capstyle": "butt"}
+    label = {"fontsize": 5.5 * k, "color": "#444444", "zorder": 7, "bbox": HALO}
+    for x in xs:
+        ax.plot([x, x], [y0, y0 + tick], **style)
+        ax.plot([x, x], [y1, y1 - tick], **style)
+        ax.text(x, y0 + tick * 1.3, f"{x:,.0f}".replace(",", "\u2009"), ha="center", va="bottom", **label)
+    for y in ys:
+        ax.plot([x0, x0 + tick], [y, y], **style)
+        ax.plot([x1, x1 - tick], [y, y], **style)
+        ax.text(x0 + tick * 1.3, y, f"{y:,.0f}".replace(",", "\u2009"), ha="left", va="center",
+                rotation=90, **label)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    return [float(x) for x in xs]

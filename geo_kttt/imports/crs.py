@@ -8,56 +8,34 @@ dZ -111.45032835 m, rX -0.00928836", rY 0.01975479", rZ -0.00427372",
 k = 1.000000252906278). EPSG gives its accuracy as 1 m. PROJ would otherwise be free to
 pick EPSG:5194 "VN-2000 to WGS 84 (1)" (different parameters, up to ~1 m apart), so
 the operation is chosen by name and a missing one is an error, not a silent fallback.
+The pin itself lives in :mod:`geo_kttt.crs`, the one module every reprojection goes through;
+this module names it for the importer and guesses the CRS of bare coordinates.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import geopandas as gpd
 import numpy as np
-from pyproj import CRS
-from pyproj.transformer import Transformer, TransformerGroup
+from pyproj.transformer import Transformer
 
-from ..errors import AtlasError
+from .. import crs as pinned
+from ..crs import OPERATION, OPERATION_ACCURACY_M, OPERATION_NAME, VN2000, CrsProblem, epsg_name
 from ..sites import METRIC_CRS
 from ..validate import PROVINCE_TOLERANCE_M
 
-OPERATION = "EPSG:6960"
-OPERATION_NAME = "VN-2000 to WGS 84 (2)"
-OPERATION_ACCURACY_M = 1.0
-VN2000 = {"EPSG:9208": "VN-2000 / TM-3 104-45", "EPSG:3405": "VN-2000 / UTM zone 48N",
-          "EPSG:4756": "VN-2000 (geographic)"}
+__all__ = ["OPERATION", "OPERATION_ACCURACY_M", "OPERATION_NAME", "VN2000", "CrsProblem", "epsg_name"]
 # Plausible values for Viet Nam in each kind of coordinate.
 LON_RANGE, LAT_RANGE = (102.0, 110.0), (8.0, 24.0)
 EASTING_RANGE, NORTHING_RANGE = (100_000.0, 900_000.0), (900_000.0, 2_700_000.0)
 
 
-class CrsProblem(AtlasError, ValueError):
-    """A coordinate system that cannot be used; the message says how to fix it."""
-
-    http_status = 400
-
-
-def epsg_name(crs) -> str:
-    """'EPSG:9208' for anything pyproj understands that has an EPSG code, else its name."""
-    c = CRS.from_user_input(crs)
-    code = c.to_epsg()
-    return f"EPSG:{code}" if code else c.name
-
-
 def check(crs) -> str:
     """Normalise a user-given CRS to 'EPSG:n' and make sure it converts; raises CrsProblem."""
-    try:
-        name = epsg_name(crs)
-    except Exception as e:  # pyproj raises CRSError with a long message
-        raise CrsProblem(f"unknown CRS '{crs}'; use e.g. EPSG:9208 (VN-2000 / TM-3 104-45), "
-                         "EPSG:3405 (VN-2000 / UTM 48N) or EPSG:4326 (WGS 84)") from e
+    name = epsg_name(crs)
     transformer(name)
     return name
 
 
-@lru_cache(maxsize=8)
 def transformer(crs: str) -> Transformer:
     """The transformer from ``crs`` to WGS 84 lon/lat; VN-2000 always through EPSG:6960.
 
@@ -66,29 +44,12 @@ def transformer(crs: str) -> Transformer:
     CrsProblem
         When the PROJ database lacks the pinned operation or ``crs`` is unknown.
     """
-    try:
-        src = CRS.from_user_input(crs)
-    except Exception as e:  # pyproj raises CRSError with a long message
-        raise CrsProblem(f"unknown CRS '{crs}'; use e.g. EPSG:9208 (VN-2000 / TM-3 104-45), "
-                         "EPSG:3405 (VN-2000 / UTM 48N) or EPSG:4326 (WGS 84)") from e
-    name = epsg_name(src)
-    if name not in VN2000:
-        return Transformer.from_crs(src, "EPSG:4326", always_xy=True)
-    group = TransformerGroup(src, "EPSG:4326", always_xy=True)
-    for t in group.transformers:
-        if OPERATION_NAME in t.description:
-            return t
-    raise CrsProblem(f"the PROJ database has no '{OPERATION_NAME}' ({OPERATION}) from {name}; "
-                     "update pyproj (PROJ ≥ 9) so VN-2000 is converted with the pinned operation")
+    return pinned.transformer(crs, pinned.WGS84)
 
 
 def to_wgs84(x, y, crs: str) -> tuple[np.ndarray, np.ndarray]:
     """Convert arrays of x (easting/lon) and y (northing/lat) in ``crs`` to WGS 84 lon, lat."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if epsg_name(crs) == "EPSG:4326":
-        return x, y
-    lon, lat = transformer(str(crs)).transform(x, y)
-    return np.asarray(lon), np.asarray(lat)
+    return pinned.transform_xy(x, y, crs, pinned.WGS84)
 
 
 def _share(values, lo_hi) -> float:
@@ -145,8 +106,8 @@ def other(crs: str) -> str:
 
 def outside_km(lon, lat, province) -> np.ndarray:
     """Distance in km from each point to the province (0 inside), measured in EPSG:9208."""
-    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(METRIC_CRS)
-    shape = gpd.GeoSeries([province], crs=4326).to_crs(METRIC_CRS).iloc[0]
+    pts = pinned.reproject(gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326), METRIC_CRS)
+    shape = pinned.reproject(gpd.GeoSeries([province], crs=4326), METRIC_CRS).iloc[0]
     return np.asarray(pts.distance(shape)) / 1000.0
 
 

@@ -14,6 +14,7 @@ import re
 import unicodedata
 
 from ..errors import AtlasError
+from ..io import parse_csv
 
 UNIKEY_HINT = ("convert the file to Unicode first, e.g. with Unikey's converter "
                "(Công cụ chuyển mã / Unikey Toolkit, Ctrl+Shift+F6): source {enc}, target Unicode; "
@@ -105,15 +106,13 @@ def read_text_rows(path, data: bytes | None = None) -> tuple[list[list[str]], st
     The delimiter is whichever of tab, semicolon and comma the header line has most of
     (Excel's "Unicode text" is tab-separated; Vietnamese-locale Excel often writes ';').
     """
-    import csv
-    import io as _io
     from pathlib import Path
 
     data = Path(path).read_bytes() if data is None else data
     text, enc = decode(data, str(path))
     first = text.split("\n", 1)[0]
     delim = max(("\t", ";", ","), key=first.count)
-    rows = list(csv.reader(_io.StringIO(text, newline=""), delimiter=delim))
+    rows, _lines = parse_csv(text, path, delim, blank=True)  # a TableError on broken quoting
     return [[c.strip() for c in r] for r in rows], enc
 
 

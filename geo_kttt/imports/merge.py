@@ -26,7 +26,8 @@ from .encodings import legacy_encoding, legacy_hint
 from .source import MAX_MB, ImportFailed, Source, column_name, coordinates, normalise, read_source
 
 CHANGES_FILE = "changes.csv"
-CHANGE_COLUMNS = ["date", "layer", "id", "action", "field", "old", "new", "source"]
+CHANGE_COLUMNS = ["date", "layer", "id", "action", "field", "old", "new", "source",
+                  "proposed_by", "approved_by", "evidence", "proposal"]  # the last four: browser proposals
 
 # --- checking rows ---------------------------------------------------------------------------
 
@@ -297,8 +298,14 @@ def _log_changes(layers_dir, layer_id, plan: Plan, existing, frame, source, toda
     rows += [[date, layer_id, sid, "changed", f, o, n, source]
              for sid, diff in sorted(plan.changed.items()) for f, o, n in diff]
     rows += [[date, layer_id, sid, "removed", "", old_name.get(sid, ""), "", source] for sid in plan.removed]
-    path = layers_dir / CHANGES_FILE
+    append_changes(layers_dir, [dict(zip(CHANGE_COLUMNS, r, strict=False)) for r in rows])
+
+
+def append_changes(layers_dir, rows: list[dict]) -> None:
+    """Append ``rows`` (dicts of CHANGE_COLUMNS; missing ones empty) to ``layers/changes.csv``, atomically."""
+    path = Path(layers_dir) / CHANGES_FILE
     old = io.read_table(path) if path.is_file() else pd.DataFrame(columns=CHANGE_COLUMNS)
-    out = pd.concat([old, pd.DataFrame(rows, columns=CHANGE_COLUMNS)], ignore_index=True)
+    out = pd.concat([old.reindex(columns=CHANGE_COLUMNS), pd.DataFrame(rows).reindex(columns=CHANGE_COLUMNS)],
+                    ignore_index=True).fillna("")
     with io.atomic_path(path) as tmp:
         out[CHANGE_COLUMNS].to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")

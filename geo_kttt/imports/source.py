@@ -122,6 +122,8 @@ def read_source(path: Path, max_mb: float = MAX_MB) -> Source:
             return _vector_source(path)
     except EncodingProblem as e:
         raise ImportFailed(str(e)) from e
+    except io.TableError as e:  # rows as the spreadsheet counts them: the header is row 1
+        raise ImportFailed(f"{path}, row {e.line}: {e.what}. Fix: {e.fix}") from e
     if ext == ".xls":
         raise ImportFailed(f"{path}: the old Excel 97-2003 format is not read. Fix: open it in Excel or "
                            "LibreOffice and save it as .xlsx (Excel Workbook)")
@@ -152,6 +154,11 @@ def _table_source(path: Path, cells: list[list[str]], enc: str) -> Source:
     header = cells[h]
     body = [(n, r + [""] * (len(header) - len(r))) for n, r in enumerate(cells[h + 1:], start=h + 2)
             if any(c.strip() for c in r)]
+    extra = [n for n, r in body if any(c.strip() for c in r[len(header):])]
+    if extra:
+        raise ImportFailed(f"{path}, row {extra[0]}: the row has more cells than the header has columns "
+                           f"({len(header)}); rows {', '.join(map(str, extra[:10]))}. Fix: put a cell that "
+                           "holds a comma in double quotes, or give the extra cells a column name")
     return Source(path, header, [r[:len(header)] for _, r in body], [n for n, _ in body], enc,
                   colmap=_match(header))
 

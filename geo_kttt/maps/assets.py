@@ -7,6 +7,8 @@ files); :func:`components` renders a map into the parts a page template needs.
 
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
 from pathlib import Path
 
 from branca.element import CssLink, Element, JavascriptLink
@@ -46,7 +48,9 @@ class AssetMissing(AtlasError, RuntimeError):
 
 
 def file_for(rel: str) -> Path:
-    """The file on disk behind a local asset path such as ``vendor/leaflet/dist/leaflet.js``."""
+    """The file on disk behind a local asset path such as ``vendor/leaflet/dist/leaflet.js``
+    (a ``?v=…`` version in the URL is ignored)."""
+    rel = rel.split("?", 1)[0]
     if rel.startswith("vendor/"):
         path = VENDOR / rel.removeprefix("vendor/")
         hint = "add it to scripts/vendor and run it (it copies from web/node_modules)"
@@ -56,6 +60,22 @@ def file_for(rel: str) -> Path:
     if not path.is_file():
         raise AssetMissing(f"front-end asset {rel} not found at {path}; {hint}")
     return path
+
+
+def asset_version(rel: str) -> str:
+    """A short hash of the asset's bytes, for ``?v=`` in its URL (so it can be cached for a year)."""
+    path = file_for(rel)
+    return _digest(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _digest(path: str, _mtime: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def versioned(url: str, base: str = "/") -> str:
+    """``/vendor/leaflet/dist/leaflet.js`` -> ``…/leaflet.js?v=<hash>`` (local assets only)."""
+    return f"{url}?v={asset_version(url[len(base):])}"
 
 
 def _walk(element: Element):
@@ -90,7 +110,7 @@ def localize(m, base: str = "/") -> None:
                     raise AssetMissing(f"no local copy of '{name}' ({url}); add it to assets.LOCAL "
                                        "and web/package.json")
                 if LOCAL[name] is not None:
-                    local.append((name, base + LOCAL[name]))
+                    local.append((name, versioned(base + LOCAL[name], base)))
             setattr(el, attr, local)
 
 

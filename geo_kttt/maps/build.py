@@ -174,7 +174,8 @@ def build_map(atlas, lang: str = "vi", layers=None, filters: Filters | None = No
               tiles: str | None = None, attribution: str | None = None, embed: bool = True,
               tiles_url: str | None = None, site_url: str | None = None, metric: str | None = None,
               focus: dict | None = None, fit: str | None = None, units: dict | None = None,
-              layer_control: bool | None = None, sites=None) -> folium.Map:
+              layer_control: bool | None = None, page_link: dict | None = None,
+              sites=None) -> folium.Map:
     """A folium map of the atlas: boundaries, one toggleable group per layer, legend, popups.
 
     Parameters
@@ -205,6 +206,8 @@ def build_map(atlas, lang: str = "vi", layers=None, filters: Filters | None = No
         2025 communes.
     layer_control : bool, optional
         Add Leaflet's layer switcher (default: when embedding, as a page has its own panel).
+    page_link : dict, optional
+        ``{"url": …, "label": …}``: a link in each popup to the site's page (``{layer}``, ``{id}``).
     sites : DataFrame, optional
         With ``embed``: exactly these sites (default: those passing ``filters``).
 
@@ -226,6 +229,7 @@ def build_map(atlas, lang: str = "vi", layers=None, filters: Filters | None = No
                         sites)
     config["units"] = units
     config["layerControl"] = embed if layer_control is None else layer_control
+    config["pageLink"] = page_link
     AtlasLayers(config).add_to(m)
     return m
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..catalog import SOURCE_SEP, STATUSES
+from ..crs import reproject
 from ..errors import AtlasError
 
 # Per-atlas caches (feature strings, simplified shapes), dropped with the atlas.
@@ -195,7 +196,7 @@ def district_geojson(atlas, codes=None) -> dict:
     if "districts" not in cache:
         d = atlas.districts()[["code", "name", "full_name", "geometry"]].copy()
         d["geometry"] = d.geometry.simplify(SIMPLIFY_DEG, preserve_topology=True)
-        cache["districts"] = json.loads(d.to_crs(4326).to_json(drop_id=True))
+        cache["districts"] = json.loads(reproject(d, 4326).to_json(drop_id=True))
     gj = cache["districts"]
     if codes is not None:
         gj = {**gj, "features": [f for f in gj["features"] if f["properties"]["code"] in codes]}

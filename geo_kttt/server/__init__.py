@@ -19,11 +19,28 @@ from .. import settings
 from ..errors import AtlasError
 from ..i18n import LANGS, register
 from ..i18n import t as translate
+from ..store import AtlasMissing
 from ..web import STATIC, TEMPLATES
-from . import coverage, districts, exports, imports, ogcapi, pages, report
+from . import (
+    atlas_state,
+    auth,
+    batch,
+    coverage,
+    delivery,
+    districts,
+    editing,
+    exports,
+    hardening,
+    heavy,
+    imports,
+    ogcapi,
+    pages,
+    report,
+    review,
+)
 from .common import error_response, get_atlas
 
-BLUEPRINTS = (pages, districts, exports, coverage, ogcapi, imports, report)
+BLUEPRINTS = (pages, districts, exports, coverage, ogcapi, imports, report, auth, editing, review, batch)
 
 # The top bar: (endpoint, i18n key, the blueprint all of whose pages mark the link active).
 NAV = (
@@ -59,6 +76,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         g.csp_nonce = secrets.token_urlsafe(16)
 
     _install_web(app)
+    hardening.install(app)
+    atlas_state.install(app)
+    heavy.install(app, get_atlas, create_app)
+    delivery.init_app(app)  # gzip, ETag/304 for data, a year for versioned assets
     return app
 
 
@@ -83,10 +104,8 @@ def _install_web(app: Flask) -> None:
     app.jinja_env.globals["t"] = lambda key: translate(key, g.get("lang", app.config["LANG"]))
 
     def lang_url(lang: str) -> str:
-        """This page in ``lang``, keeping the other query parameters."""
-        args = request.args.to_dict(flat=False)
-        args["lang"] = lang
-        return url_for(request.endpoint or "pages.index", **(request.view_args or {}), **args)
+        """This page in ``lang``, keeping the other query parameters (as a query string)."""
+        return hardening.query_url(lang=lang)
 
     def lurl(endpoint: str, **values) -> str:
         """url_for that keeps the current language."""
@@ -120,7 +139,10 @@ def _install_web(app: Flask) -> None:
         return error_response(e.code, e.description)
 
     def _atlas_error(e: AtlasError):
-        """The one handler of the atlas's own errors: their status, their message."""
+        """The one handler of the atlas's own errors: their status, their message; an atlas
+        that is missing or cannot be read is a 503 with Retry-After, its reason in the log."""
+        if isinstance(e, AtlasMissing):
+            return hardening.atlas_unavailable(e)
         return error_response(e.http_status, str(e), e.code)
 
     app.register_error_handler(400, _error)

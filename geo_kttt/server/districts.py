@@ -12,7 +12,7 @@ from ..maps.data import Filters, all_sites, filter_sites
 from ..maps.newcommunes import PROVINCE_CODE, split_old_codes
 from ..summary import district_summary, reconcile
 from .common import get_atlas
-from .pages import _site_url, _tiles_url
+from .pages import _site_url, _tiles_url, map_parts
 
 bp = Blueprint("districts", __name__)
 
@@ -108,13 +108,15 @@ def district(code):
     filters = Filters(district=code)
     sites = filter_sites(all_sites(atlas), filters).sort_values(["layer", "name_vi"])
     summary = next(s for s in district_summary(atlas) if s["code"] == code)
-    m = build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
+    parts = map_parts(atlas, ("district", code, g.lang), lambda: assets.components(
+        build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False, fit=code,
-                  tiles_url=_tiles_url(atlas, filters), site_url=_site_url())
+                  tiles_url=_tiles_url(atlas, filters), site_url=_site_url())))
     top = max([v["count"] for v in summary["layers"].values()] + [1])
     layers = [{"id": lid, "title": layer.title[g.lang], "color": layer.color, "units": layer.units,
                **summary["layers"][lid], "width": f"{100 * summary['layers'][lid]['count'] / top:.0f}%"}
               for lid, layer in atlas.catalog.items()]
     return render_template("districts/district.html", d=info, summary=summary, layers=layers, sites=sites,
-                           catalog=atlas.catalog, statuses=STATUSES, map=assets.components(m),
-                           new_communes=_new_communes(atlas, code))
+                           catalog=atlas.catalog, statuses=STATUSES, map=parts,
+                           new_communes=atlas.memo(f"district_new_communes:{code}",
+                                                   lambda: _new_communes(atlas, code)))

@@ -11,9 +11,10 @@ import io
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, abort, g, render_template, request, send_file
+from flask import Blueprint, abort, g, redirect, render_template, request, send_file, url_for
 
 from ..export.downloads import FORMATS, write_data
+from ..export.grid import export_crs
 from ..export.pack import investor_pack, standalone_html
 from ..export.selection import describe, file_stem, selection_from_query
 from ..export.sheet import render_sheet
@@ -38,10 +39,22 @@ register({
     "export_use_view": {"vi": "Chỉ vùng đang xem trên bản đồ", "en": "Only the area in view on the map"},
     "export_scope_note": {"vi": "Xuất theo phạm vi và bộ lọc đang chọn trên bản đồ.",
                           "en": "Exports follow the extent and filters chosen on the map."},
+    "export_crs": {"vi": "Hệ tọa độ", "en": "Coordinate system"},
+    "export_format": {"vi": "Định dạng", "en": "Format"},
+    "export_download": {"vi": "Tải về", "en": "Download"},
+    "export_crs_note": {"vi": "VN-2000 cho GeoPackage, Shapefile, CSV, XLSX; "
+                              "GeoJSON, KML, KMZ luôn là WGS 84.",
+                        "en": "VN-2000 for GeoPackage, Shapefile, CSV, XLSX; "
+                              "GeoJSON, KML, KMZ are always WGS 84."},
 })
 SHEET_FORMATS = {"pdf": "application/pdf", "png": "image/png"}
 DATA_LABELS = {"gpkg": "GeoPackage", "geojson": "GeoJSON", "shp": "Shapefile (zip)",
-               "kml": "KML (Google Earth)", "csv": "CSV (Excel)", "xlsx": "XLSX (Excel)"}
+               "kml": "KML (Google Earth)", "kmz": "KMZ (Google Earth, offline)", "csv": "CSV (Excel)",
+               "csvzip": "CSV + .csvt (QGIS/GDAL, zip)", "xlsx": "XLSX (Excel)"}
+# The coordinate systems the data form offers (formats that carry a CRS; see export.grid).
+CRS_LABELS = {"EPSG:4326": "WGS 84 (kinh độ/vĩ độ, lon/lat)",
+              "EPSG:9208": "VN-2000 / TM-3 104-45 (EPSG:9208)",
+              "EPSG:3405": "VN-2000 / UTM 48N (EPSG:3405)"}
 
 
 FILTER_KEYS = ("layers", "district", "bbox", "status", "verified")
@@ -51,7 +64,7 @@ FILTER_KEYS = ("layers", "district", "bbox", "status", "verified")
 def _template_helpers():
     """``export_t`` and the panel's data for templates that include exports/_panel.html."""
     return {"export_t": lambda key: t(key, g.get("lang", "vi")), "export_filter_keys": FILTER_KEYS,
-            "export_data_labels": DATA_LABELS}
+            "export_data_labels": DATA_LABELS, "export_crs_labels": CRS_LABELS}
 
 
 def _selection():
@@ -107,8 +120,22 @@ def data(fmt):
     if fmt not in FORMATS:
         abort(404)
     atlas, sel = _selection()
+    crs = export_crs(request.args.get("crs"), fmt)  # a 400 naming the allowed ones
     suffix, mimetype = FORMATS[fmt]
-    return _send(lambda p: write_data(atlas, sel, fmt, p), file_stem(atlas, sel) + suffix, mimetype)
+    grid = f"-{crs.split(':')[1]}" if crs else ""
+    return _send(lambda p: write_data(atlas, sel, fmt, p, crs=crs),
+                 file_stem(atlas, sel) + grid + suffix, mimetype)
+
+
+@bp.get("/data")
+def data_form():
+    """The data form (format and CRS, works without JavaScript): redirects to /export/data.<fmt>."""
+    fmt = _choice("format", FORMATS, "gpkg")
+    args = request.args.to_dict()
+    args.pop("format", None)
+    if args.get("crs") in ("", "EPSG:4326"):
+        args.pop("crs")
+    return redirect(url_for("exports.data", fmt=fmt, **args))
 
 
 @bp.get("/map.html")

@@ -35,6 +35,8 @@ register({
     "col_field": {"vi": "Trường", "en": "Field"}, "col_old": {"vi": "Giá trị cũ", "en": "Old value"},
     "col_new": {"vi": "Giá trị mới", "en": "New value"},
     "col_source": {"vi": "Tệp nguồn", "en": "Source file"},
+    "col_who": {"vi": "Người đề xuất → người duyệt", "en": "Proposed by → approved by"},
+    "col_why": {"vi": "Bằng chứng", "en": "Evidence"},
     "action_added": {"vi": "Thêm mới", "en": "Added"}, "action_changed": {"vi": "Thay đổi", "en": "Changed"},
     "action_removed": {"vi": "Xóa", "en": "Removed"},
 })

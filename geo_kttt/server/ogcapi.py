@@ -15,6 +15,7 @@ from werkzeug.routing import PathConverter
 from .. import ogcapi as core
 from ..i18n import register, t
 from .common import OGC_PREFIX, error_response, get_atlas
+from .hardening import public_base
 
 PREFIX = OGC_PREFIX
 bp = Blueprint("ogcapi", __name__, url_prefix=PREFIX)
@@ -44,7 +45,7 @@ register({
 
 
 def _base() -> str:
-    return request.host_url.rstrip("/") + PREFIX
+    return public_base() + PREFIX  # PUBLIC_URL or the trusted proxy's, never the Host header as sent
 
 
 def _format() -> str:
@@ -77,6 +78,29 @@ for _code in (HTTPException, 400, 404, 405):
     bp.register_error_handler(_code, _http_error)
 
 
+def _under_prefix() -> bool:
+    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+
+
+def _app_errors(state) -> None:
+    """Errors raised before any view (405 on a path of ours, 406, 413…) and server errors are
+    JSON under /ogcapi too; elsewhere they stay what they were."""
+
+    def http_error(err: HTTPException):
+        return error_response(err.code, err.description) if _under_prefix() else err
+
+    def server_error(err: HTTPException):
+        if _under_prefix():
+            return error_response(500, "internal error; the server log has the details", "ServerError")
+        return err
+
+    state.app.register_error_handler(HTTPException, http_error)
+    state.app.register_error_handler(500, server_error)
+
+
+bp.record_once(_app_errors)
+
+
 @bp.get("/")
 def landing():
     return _reply(core.landing(get_atlas(), _base(), g.lang), "landing")
@@ -107,15 +131,36 @@ def collection(cid):
                   "collection")
 
 
+@bp.get("/collections/<cid>/queryables")
+def queryables(cid):
+    """Part 3: the queryable properties as a JSON Schema."""
+    doc = core.queryables(get_atlas(), cid, _base(), g.lang)
+    return _reply(doc, "api", core.SCHEMA_JSON)
+
+
+@bp.get("/collections/<cid>/schema")
+def schema(cid):
+    """The feature schema (GDAL's OAPIF driver types the fields from it)."""
+    doc = core.feature_schema(get_atlas(), cid, _base(), g.lang)
+    return _reply(doc, "api", core.SCHEMA_JSON)
+
+
+def _with_crs(resp: Response) -> Response:
+    """Part 2: every feature response says its CRS (``Content-Crs: <uri>``)."""
+    resp.headers["Content-Crs"] = f"<{core.parse_crs(request.args)}>"
+    return resp
+
+
 @bp.get("/collections/<cid>/items")
 def items(cid):
     atlas = get_atlas()
     doc = core.items(atlas, cid, request.args, _base(), g.lang)
-    return _reply(doc, "items", core.GEOJSON, core.get_collection(atlas, cid).title[g.lang])
+    return _with_crs(_reply(doc, "items", core.GEOJSON, core.get_collection(atlas, cid).title[g.lang]))
 
 
 @bp.get("/collections/<cid>/items/<featureid:fid>")
 def item(cid, fid):
     atlas = get_atlas()
-    doc = core.item(atlas, cid, fid, _base(), g.lang)
-    return _reply(doc, "item", core.GEOJSON, f"{core.get_collection(atlas, cid).title[g.lang]}: {fid}")
+    doc = core.item(atlas, cid, fid, _base(), g.lang, request.args)
+    title = f"{core.get_collection(atlas, cid).title[g.lang]}: {fid}"
+    return _with_crs(_reply(doc, "item", core.GEOJSON, title))

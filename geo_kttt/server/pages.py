@@ -141,14 +141,39 @@ def _tiles_url(atlas, filters: Filters | None = None) -> str:
     """The clusters URL template (``{z}/{x}/{y}``) of a view: its filters (not its layers, which
     the page switches itself), the language and the atlas build (so answers can be cached)."""
     query = {k: v for k, v in (filters or Filters()).query().items() if k != "layers"}
-    query.update(lang=g.lang, build=atlas.metadata.get("built_at", ""))
+    query.update(lang=g.lang, build=atlas.version)
     url = url_for("pages.api_clusters", z=0, x=0, y=0, **query)
     return url.replace("/0/0/0.json", "/{z}/{x}/{y}.json", 1)
 
 
-# Per atlas (build): the parts of the map page of each view asked for lately. A view is the
-# same for every request of one build, and computing it reads every site (half a second at
-# 100,000 sites): kept, a page costs its template.
+def map_parts(atlas, key: tuple | None, make) -> dict:
+    """``make()``: a page's rendered map (or panel), kept per build for a fixed view (``key``),
+    else made fresh.
+
+    Keys are few by construction (a page, its language and district): the memo stays small.
+    The app's settings that reach the map's links (tiles, default language, script root) are
+    part of the key: apps of one process share the atlas.
+    """
+    if key is None:
+        return make()
+    cfg = current_app.config
+    return atlas.memo(repr(("map", *key, cfg["TILE_URL"], cfg["TILE_ATTRIBUTION"], cfg["LANG"],
+                            request.script_root)), make)
+
+
+def page_link(lang: str) -> dict | None:
+    """The popups' link to a site's page (history, "propose a change"), when that page exists."""
+    if "editing.site_page" not in current_app.view_functions:
+        return None
+    extra = {"lang": lang} if lang != current_app.config["LANG"] else {}
+    url = url_for("editing.site_page", layer="LAYER", site_id="SITE", **extra)
+    return {"url": url.replace("LAYER", "{layer}").replace("SITE", "{id}"), "label": t("site_page", lang)}
+
+
+# Per atlas (build): the map page of each view (filters, metric, focus) asked for lately: its
+# map parts, layer counts and panel summary. Computing one reads every site (half a second at
+# 100,000 sites); kept, a page costs its template. Bounded (unlike map_parts' memo), since
+# filters make many views.
 _VIEWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _VIEWS_LOCK = threading.Lock()
 VIEWS_KEPT = 64
@@ -178,7 +203,7 @@ def _map_view(atlas, filters: Filters, metric, focus) -> dict:
     m = build_map(atlas, g.lang, filters=filters, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
                   tiles_url=_tiles_url(atlas, filters), site_url=_site_url(),
-                  metric=metric, focus=focus, fit=filters.district)
+                  metric=metric, focus=focus, fit=filters.district, page_link=page_link(g.lang))
     visible = list(filters.layers if filters.layers is not None else atlas.catalog)
     sites = filter_sites(all_sites(atlas), filters, with_layers=False)
     counts = sites.layer.value_counts().to_dict()
@@ -197,8 +222,9 @@ def index():
     if metric and metric not in dict(_metrics(atlas)):
         abort(400, f"metric: unknown {metric!r}; allowed: {', '.join(dict(_metrics(atlas)))}")
     focus = _focus(atlas, request.args.get("focus", "").strip())
+    cfg = current_app.config
     key = ("map", g.lang, filters, metric, json.dumps(focus, sort_keys=True), request.script_root,
-           current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"])
+           cfg["TILE_URL"], cfg["TILE_ATTRIBUTION"], cfg["LANG"])
     view = _kept(atlas, key, lambda: _map_view(atlas, filters, metric, focus))
     districts = list(zip(atlas.districts().code, atlas.districts().full_name, strict=True))
     return render_template(
@@ -223,7 +249,7 @@ def api_clusters(z, x, y):
         abort(404, f"no tile {z}/{x}/{y}")
     body = cluster_index(atlas).tile(z, x, y, _filters(atlas), g.lang)
     resp = Response(body, mimetype="application/json")
-    if request.args.get("build") == atlas.metadata.get("built_at"):
+    if request.args.get("build") == atlas.version:
         resp.cache_control.public, resp.cache_control.max_age = True, 86400  # the URL names the build
     return resp
 
@@ -277,8 +303,9 @@ def vendor(package, filename):
 def new_communes():
     """The 2025 communes through the crosswalk, with a caveat where an old commune was split."""
     atlas = get_atlas()
-    view = new_commune_view(atlas, g.lang)
-    m = build_map(atlas, g.lang, tiles=current_app.config["TILE_URL"],
+    view = atlas.memo(f"new_commune_view:{g.lang}", lambda: new_commune_view(atlas, g.lang))  # read only
+    parts = map_parts(atlas, ("new_communes", g.lang), lambda: assets.components(
+        build_map(atlas, g.lang, tiles=current_app.config["TILE_URL"],
                   attribution=current_app.config["TILE_ATTRIBUTION"], embed=False,
-                  tiles_url=_tiles_url(atlas), site_url=_site_url(), units=view["geojson"])
-    return render_template("pages/new_communes.html", map=assets.components(m), view=view)
+                  tiles_url=_tiles_url(atlas), site_url=_site_url(), units=view["geojson"])))
+    return render_template("pages/new_communes.html", map=parts, view=view)

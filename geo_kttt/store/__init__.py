@@ -15,8 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..admin import AdminUnits
-from .base import Atlas, AtlasMissing, build_geopackage
+from .base import Atlas, AtlasMissing, AtlasUnreadable, build_geopackage, file_identity
 from .postgis import PostgisAtlas, build_postgis
+
+__all__ = ["Atlas", "AtlasMissing", "AtlasUnreadable", "PostgisAtlas", "build", "file_identity",
+           "is_database", "open_atlas"]
 
 DATABASE_SCHEMES = ("postgresql://", "postgres://")
 

@@ -8,10 +8,15 @@ subclasses it. ``geo_kttt.store.build`` and ``open_atlas`` pick the backend.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import json
+import os
+import queue
 import sqlite3
 import threading
+import uuid
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
@@ -52,6 +57,21 @@ class AtlasMissing(AtlasError, FileNotFoundError):
     """No built atlas where one was expected."""
 
     http_status = 503
+
+
+class AtlasUnreadable(AtlasMissing):
+    """An atlas that is there but cannot be read (truncated, corrupt, not a GeoPackage):
+    to its readers as good as missing."""
+
+
+POOL_SIZE = 8  # SQLite connections of one open atlas, handed out one query at a time
+_OPEN_ATTEMPTS = 5
+
+
+def file_identity(path) -> tuple:
+    """(device, inode, mtime in ns, size) of ``path``: changes whenever a build replaces it."""
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def _table(df: pd.DataFrame, path: Path, name: str, description: str = "") -> None:
@@ -99,6 +119,7 @@ def assemble(layers_dir: Path, admin: AdminUnits):
     info = {"title_vi": meta["title"]["vi"], "title_en": meta["title"]["en"],
             "data_date": meta["data_date"], "report": meta.get("report", ""),
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "build_id": uuid.uuid4().hex,  # what servers compare to notice a new build
             "version": __version__,
             "attribution": json.dumps(meta["attribution"], ensure_ascii=False),
             "admin_sources": json.dumps(list(admin.sources), ensure_ascii=False),
@@ -119,12 +140,103 @@ def build_geopackage(layers_dir: Path, admin: AdminUnits, dest: Path) -> list:
 
 
 class Atlas:
-    """Read-only access to a built atlas GeoPackage. Tables are read once and cached."""
+    """Read-only access to a built atlas GeoPackage: ONE build of the file, whatever happens later.
+
+    Opening reads every table and opens a small pool of SQLite connections, and checks that the
+    file was the same build before and after (retrying when a build replaced it meanwhile).
+    A connection keeps reading the file it opened after ``os.replace`` puts a new build at the
+    path (POSIX), so an open Atlas never mixes two builds; :attr:`identity` says which one it
+    holds and :meth:`is_current` whether the path still holds it.
+
+    Raises
+    ------
+    AtlasMissing
+        No file at ``path``.
+    AtlasUnreadable
+        A file that is not a readable atlas (its reason in the message).
+    """
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self._cache = {}
-        self._local = threading.local()
+        self._pool: queue.LifoQueue = queue.LifoQueue()
+        self._open()
+
+    def _open(self) -> None:
+        for _attempt in range(_OPEN_ATTEMPTS):
+            try:
+                before = file_identity(self.path)
+                conns = [sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                         check_same_thread=False) for _ in range(POOL_SIZE)]
+                conns[0].execute("SELECT count(*) FROM gpkg_contents").fetchone()
+                tables = {name: pyogrio.read_dataframe(self.path, layer=name)
+                          for name in io.list_layers(self.path)}
+                same = file_identity(self.path) == before
+            except FileNotFoundError as e:
+                raise AtlasMissing(f"No atlas at {self.path} ({e.strerror}). Build it first: "
+                                   "`geo-kttt build`.") from e
+            except (sqlite3.Error, OSError, RuntimeError, ValueError) as e:
+                raise self._unreadable(e) from e
+            if same:
+                break
+            for db in conns:
+                db.close()
+        else:
+            raise AtlasUnreadable(f"The atlas at {self.path} kept changing while it was opened "
+                                  f"({_OPEN_ATTEMPTS} tries); wait for the build to finish.")
+        self.identity, self._cache = before, tables
+        for db in conns:
+            self._pool.put(db)
+        try:  # parse the definitions now: a broken atlas fails here, not in a request
+            self.catalog, self.metadata, self._schemas  # noqa: B018
+        except (KeyError, TypeError, ValueError, AttributeError, sqlite3.Error) as e:
+            raise self._unreadable(e) from e
+
+    def _unreadable(self, e: Exception) -> AtlasUnreadable:
+        return AtlasUnreadable(f"The atlas at {self.path} cannot be read ({type(e).__name__}: {e}). "
+                               "It is damaged or not a geo-kttt atlas: build it again with "
+                               "`geo-kttt build` (a build replaces the file atomically).")
+
+    @cached_property
+    def version(self) -> str:
+        """Which build this is: the build's id and the file's identity (the X-Atlas-Build header)."""
+        digest = hashlib.sha1(repr(self.identity).encode()).hexdigest()[:8]
+        return f"{self.metadata.get('build_id') or 'atlas'}-{digest}"
+
+    def is_current(self) -> bool:
+        """Whether the file at :attr:`path` is still the build this atlas holds."""
+        try:
+            return file_identity(self.path) == self.identity
+        except OSError:
+            return False
+
+    def close(self) -> None:
+        """Close the pooled connections (readers still holding one finish with it)."""
+        while True:
+            try:
+                self._pool.get_nowait().close()
+            except queue.Empty:
+                return
+
+    @contextlib.contextmanager
+    def _conn(self):
+        """A read-only SQLite connection of this build, for one query."""
+        db = self._pool.get(timeout=60)
+        try:
+            yield db
+        finally:
+            self._pool.put(db)
+
+    _MEMO_LOCK = threading.RLock()  # one computation at a time: concurrent askers wait for it
+
+    def memo(self, key: str, make):
+        """``make()``, computed once per open atlas: a build never changes (summaries use it)."""
+        memo = self.__dict__.setdefault("_memo", {})
+        if key not in memo:
+            with self._MEMO_LOCK:
+                if key not in memo:
+                    memo[key] = make()
+        return memo[key]
 
     def _read(self, name: str) -> pd.DataFrame:
         if name not in self._cache:
@@ -132,9 +244,7 @@ class Atlas:
         return self._cache[name]
 
     def _load(self, name: str):
-        if name not in io.list_layers(self.path):
-            return None
-        return pyogrio.read_dataframe(self.path, layer=name)
+        return None  # every table of the GeoPackage was read when it was opened
 
     @cached_property
     def catalog(self) -> dict[str, Layer]:
@@ -169,24 +279,14 @@ class Atlas:
 
     # --- Queries for the API: indexed, one page at a time (never the whole table) ---
 
-    def _db(self) -> sqlite3.Connection:
-        """A read-only SQLite connection for the calling thread."""
-        if getattr(self._local, "db", None) is None:
-            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
-            self._local.db = db
-        return self._local.db
-
     @cached_property
     def _schemas(self) -> dict:
-        db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
+        with self._conn() as db:
             names = [r[0] for r in db.execute(
                 "SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")]
             return {n: {r[1]: JSON_TYPES.get(r[2], "string") for r in
                         db.execute("SELECT * FROM pragma_table_info(?)", (n,)) if r[1] not in ("fid", "geom")}
                     for n in names}
-        finally:
-            db.close()
 
     def columns(self, name: str) -> dict[str, str]:
         """Attribute columns of spatial table ``name`` -> JSON Schema type; KeyError if unknown."""
@@ -195,11 +295,12 @@ class Atlas:
     def extent(self, name: str) -> list | None:
         """[minx, miny, maxx, maxy] of spatial table ``name``, None when empty."""
         self.columns(name)  # whitelist check
-        row = self._db().execute("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents "
-                                 "WHERE table_name = ?", (name,)).fetchone()
+        with self._conn() as db:
+            row = db.execute("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents "
+                             "WHERE table_name = ?", (name,)).fetchone()
         return None if row[0] is None else list(row)
 
-    def items(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0):
+    def items(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0, sortby=()):
         """One page of a spatial table, filtered by bbox (index first) and equal properties.
 
         Parameters
@@ -212,6 +313,9 @@ class Atlas:
             column -> value (already of the column's type); all must be equal.
         limit, offset : int
             The page: at most ``limit`` features after skipping ``offset``, in storage order.
+        sortby : sequence of (column, descending), optional
+            Sort keys before storage order; empty values last either way, text by code point
+            (the same order in both backends).
 
         Returns
         -------
@@ -223,31 +327,26 @@ class Atlas:
         KeyError
             For a table or column that is not in the atlas (names are never taken on trust).
         """
-        page = self.page(name, bbox, filters, limit, offset)
+        page = self.page(name, bbox, filters, limit, offset, sortby)
         df = pd.DataFrame(page.rows, columns=page.columns, dtype=object)
         return gpd.GeoDataFrame(df, geometry=list(page.geometries), crs=4326), page.matched
 
-    def page(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0) -> Page:
+    def page(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0,
+             sortby=()) -> Page:
         """Like :meth:`items`, as plain rows (no DataFrame): what the API serialises."""
         cols = self.columns(name)
+        order = order_by_clause(sortby, cols)
         where, params = ["1 = 1"], []
         for key, value in (filters or {}).items():
             if key not in cols:
                 raise KeyError(key)
             where.append(f't."{key}" = ?')
             params.append(value)
-        cond, db = " AND ".join(where), self._db()
+        cond = " AND ".join(where)
         select = ", ".join(f'"{c}"' for c in cols)
-        if bbox is None:
-            matched = db.execute(f'SELECT count(*) FROM "{name}" AS t WHERE {cond}', params).fetchone()[0]
-            rows = db.execute(f'SELECT {select}, geom FROM "{name}" AS t WHERE {cond} ORDER BY fid '
-                              "LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
-        else:
-            fids = self._bbox_fids(name, bbox, cond, params)
-            matched, wanted = len(fids), fids[offset:offset + limit]
-            marks = ", ".join("?" * len(wanted))  # placeholders only; the values are bound
-            rows = db.execute(f'SELECT {select}, geom FROM "{name}" WHERE fid IN ({marks}) ORDER BY fid',
-                              wanted).fetchall() if wanted else []
+        with self._conn() as db:
+            rows, matched = self._page_rows(db, name, select, cond, params, bbox, limit, offset,
+                                            order, bool(sortby))
         flags = [i for i, kind in enumerate(cols.values()) if kind == "boolean"]  # stored as 0/1
         records = [list(r[:-1]) for r in rows]
         for rec in records:
@@ -256,14 +355,36 @@ class Atlas:
         geoms = shapely.from_wkb([_gpkg_wkb(r[-1]) for r in rows]) if rows else np.array([], dtype=object)
         return Page(list(cols), records, geoms, matched)
 
-    def _bbox_fids(self, name: str, bbox, cond: str, params: list) -> list[int]:
+    def _page_rows(self, db, name, select, cond, params, bbox, limit, offset, order="fid",
+                   sorted_=False) -> tuple[list, int]:
+        """The page's rows and the number matched, both from one read transaction of ``db``."""
+        db.execute("BEGIN")  # count and rows see the same snapshot
+        try:
+            if bbox is None:
+                matched = db.execute(f'SELECT count(*) FROM "{name}" AS t WHERE {cond}', params).fetchone()[0]
+                rows = db.execute(f'SELECT {select}, geom FROM "{name}" AS t WHERE {cond} ORDER BY {order} '
+                                  "LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+            else:
+                fids = self._bbox_fids(db, name, bbox, cond, params)
+                if sorted_:
+                    fids = self._sorted(db, name, fids, order)
+                matched, wanted = len(fids), fids[offset:offset + limit]
+                marks = ", ".join("?" * len(wanted))  # placeholders only; the values are bound
+                sql = f'SELECT {select}, geom, fid FROM "{name}" WHERE fid IN ({marks})'
+                got = {r[-1]: r[:-1] for r in db.execute(sql, wanted)} if wanted else {}
+                rows = [got[f] for f in wanted]
+        finally:
+            db.execute("COMMIT")
+        return rows, matched
+
+    def _bbox_fids(self, db, name: str, bbox, cond: str, params: list) -> list[int]:
         """Feature ids (ascending) whose geometry intersects ``bbox``.
 
         The R-tree holds float32 envelopes rounded outwards: an envelope inside the box is a
         hit; only envelopes across the box's edge need the exact test on the geometry.
         """
         x0, y0, x1, y1 = bbox
-        db, rtree = self._db(), f'"rtree_{name}_geom"'
+        rtree = f'"rtree_{name}_geom"'
         box = "r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?"
         if params:
             sql = (f'SELECT r.id, r.minx, r.maxx, r.miny, r.maxy FROM {rtree} AS r '
@@ -286,6 +407,32 @@ class Atlas:
             keep = shapely.intersects(geoms, shapely.box(x0, y0, x1, y1))
             hits.append(np.array([fid for (fid, _), k_ in zip(got, keep, strict=True) if k_], dtype=np.int64))
         return np.sort(np.concatenate(hits)).tolist()
+
+
+    def _sorted(self, db, name: str, fids: list[int], order: str) -> list[int]:
+        """``fids`` in the order of ``order`` (SQLite sorts them in a temporary table)."""
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS _hits (fid INTEGER PRIMARY KEY)")
+        db.execute("DELETE FROM _hits")
+        db.executemany("INSERT INTO _hits VALUES (?)", [(f,) for f in fids])
+        out = [r[0] for r in db.execute(f'SELECT t.fid FROM "{name}" AS t JOIN _hits USING (fid) '
+                                        f"ORDER BY {order}")]
+        db.execute("DELETE FROM _hits")
+        return out
+
+
+def order_by_clause(sortby, cols: dict, collate: str = "") -> str:
+    """An ORDER BY clause from (column, descending) pairs of known columns, then ``fid``.
+
+    Empty values sort last in both directions; text compares by code point (SQLite's BINARY,
+    PostgreSQL's "C"), so both backends page in the same order.
+    """
+    parts = []
+    for key, desc in sortby:
+        if key not in cols:
+            raise KeyError(key)
+        text = collate if cols[key] == "string" else ""
+        parts.append(f't."{key}"{text} {"DESC" if desc else "ASC"} NULLS LAST')
+    return ", ".join(parts + ["t.fid"])
 
 
 def _gpkg_wkb(blob):

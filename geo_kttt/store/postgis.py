@@ -9,6 +9,7 @@ table and column names come from the database's own catalogue (a whitelist), nev
 
 from __future__ import annotations
 
+import time
 import warnings
 import weakref
 from functools import cached_property
@@ -17,12 +18,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
 from ..admin import AdminUnits
+from ..crs import pinned_crs
 from ..errors import AtlasError
-from .base import Atlas, Page, assemble
+from .base import TABLES, Atlas, AtlasMissing, AtlasUnreadable, Page, assemble, order_by_clause
 
 try:
     import sqlalchemy as sa
@@ -30,6 +31,8 @@ except ImportError:  # the optional extra ``postgis`` is not installed: GeoPacka
     sa = None
 
 VN2000_EPSG = 9208  # VN-2000 / TM-3 104-45 (An Giang's official plane grid); PostGIS 3.3 lacks it
+VN2000_SRIDS = (9208, 3405)  # the two VN-2000 grids, both given the pinned parameters
+SRID_AUTHORITY = "geo_kttt"  # not "EPSG": see ensure_srid
 PG_TYPES = {"text": "string", "character varying": "string", "bigint": "integer",
             "integer": "integer", "smallint": "integer", "double precision": "number",
             "real": "number", "numeric": "number", "boolean": "boolean"}
@@ -54,19 +57,28 @@ def _q(name: str) -> str:
 
 
 def ensure_srid(conn, epsg: int = VN2000_EPSG) -> bool:
-    """Insert EPSG:``epsg`` into ``spatial_ref_sys`` when missing (WKT and proj4 from pyproj).
+    """Make ``spatial_ref_sys`` convert EPSG:``epsg`` (VN-2000) with the atlas's pinned operation.
 
-    Returns True when it was inserted.
+    The row carries the pin as TOWGS84 (WKT) and +towgs84 (proj4), from
+    :func:`geo_kttt.crs.pinned_crs`, and ``auth_name`` ``geo_kttt`` rather than ``EPSG``:
+    PostGIS asks PROJ for ``auth_name:auth_srid`` first, and PROJ would pick its own default
+    (EPSG:5194, 0.8 m away) for EPSG:9208. PostGIS 3.3 lacks 9208 and has a plain EPSG
+    row for 3405; both end up with the same parameters as the Python path.
+
+    Returns True when the row was inserted or replaced.
     """
-    if conn.execute(sa.text("SELECT 1 FROM spatial_ref_sys WHERE srid = :s"), {"s": epsg}).first():
-        return False
-    crs = pyproj.CRS.from_epsg(epsg)
+    crs = pinned_crs(epsg)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "PROJ string loses information": known
         proj4 = crs.to_proj4()
+    row = {"s": epsg, "a": SRID_AUTHORITY, "wkt": crs.to_wkt("WKT1_GDAL"), "p4": proj4}
+    have = conn.execute(sa.text("SELECT auth_name, srtext, proj4text FROM spatial_ref_sys WHERE srid = :s"),
+                        {"s": epsg}).first()
+    if have is not None and tuple(have) == (row["a"], row["wkt"], row["p4"]):
+        return False
+    conn.execute(sa.text("DELETE FROM spatial_ref_sys WHERE srid = :s"), {"s": epsg})
     conn.execute(sa.text("INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) "
-                         "VALUES (:s, 'EPSG', :s, :wkt, :p4)"),
-                 {"s": epsg, "wkt": crs.to_wkt("WKT1_GDAL"), "p4": proj4})
+                         "VALUES (:s, :a, :s, :wkt, :p4)"), row)
     return True
 
 
@@ -93,7 +105,8 @@ def build_postgis(layers_dir: Path, admin: AdminUnits, url: str) -> list:
     try:
         with engine.begin() as conn:
             conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
-            ensure_srid(conn)
+            for srid in VN2000_SRIDS:
+                ensure_srid(conn, srid)
             for old in _previous_tables(conn):
                 conn.execute(sa.text(f"DROP TABLE IF EXISTS {_q(old)} CASCADE"))
             for name, df in tables.items():
@@ -135,12 +148,64 @@ def _previous_tables(conn) -> list[str]:
 class PostgisAtlas(Atlas):
     """Read-only access to an atlas built into PostGIS; same API as :class:`Atlas`."""
 
+    CHECK_EVERY_S = 1.0  # how often is_current asks the database for its build id
+
     def __init__(self, url: str):
         self.path = url
         self._cache = {}
         self.engine = engine_for(url)
         # close the pooled connections when the atlas goes away (or at exit)
         self.close = weakref.finalize(self, self.engine.dispose)
+        self._open()
+
+    def _open(self) -> None:
+        """Read every table of one build: the build id before and after must agree."""
+        try:
+            for _attempt in range(5):
+                before = self._build_id()
+                self._cache = {name: self._load(name) for name in ("catalog", "metadata")}
+                self._cache.update({name: self._load(name) for name in (*TABLES, *self.catalog)
+                                    if name not in self._cache})
+                if self._build_id() == before:
+                    break
+                for prop in ("catalog", "metadata", "_tables", "_schemas"):
+                    self.__dict__.pop(prop, None)
+            else:
+                raise AtlasUnreadable(f"The PostGIS atlas kept changing while it was opened: "
+                                      f"{self._safe_url}")
+        except (sa.exc.SQLAlchemyError, AttributeError, KeyError, TypeError, ValueError) as e:
+            raise AtlasUnreadable(f"The PostGIS atlas at {self._safe_url} cannot be read "
+                                  f"({type(e).__name__}: {str(e).splitlines()[0]}).") from e
+        self.identity, self._checked = before, time.monotonic()
+
+    @property
+    def _safe_url(self) -> str:
+        return sa.engine.make_url(self.path).render_as_string(hide_password=True)
+
+    def _build_id(self) -> str:
+        """The id of the build in the database (its build_id, or built_at for older builds)."""
+        with self.engine.connect() as conn:
+            if not conn.execute(sa.text("SELECT to_regclass('metadata')")).scalar():
+                raise AtlasMissing(f"No atlas in the database {self._safe_url}. Build it first: "
+                                   "`geo-kttt --database URL build`.")
+            rows = dict(conn.execute(sa.text("SELECT key, value FROM metadata "
+                                             "WHERE key IN ('build_id', 'built_at')")).all())
+        return rows.get("build_id") or rows.get("built_at", "")
+
+    @property
+    def version(self) -> str:
+        return self.identity
+
+    def is_current(self) -> bool:
+        """Whether the database still holds this build; asks at most every CHECK_EVERY_S seconds."""
+        now = time.monotonic()
+        if now - self._checked < self.CHECK_EVERY_S:
+            return True
+        self._checked = now
+        try:
+            return self._build_id() == self.identity
+        except (sa.exc.SQLAlchemyError, AtlasMissing):
+            return False
 
     @cached_property
     def _tables(self) -> set[str]:
@@ -183,9 +248,11 @@ class PostgisAtlas(Atlas):
             row = conn.execute(sa.text(sql)).first()
         return None if row[0] is None else list(row)
 
-    def page(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0) -> Page:
+    def page(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0,
+             sortby=()) -> Page:
         """One page of a spatial table; see :meth:`geo_kttt.store.base.Atlas.items`."""
         cols = self.columns(name)
+        order = order_by_clause(sortby, cols, ' COLLATE "C"')
         where, params = ["TRUE"], {"limit": limit, "offset": offset}
         if bbox is not None:
             where.append("geometry && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) AND "
@@ -198,10 +265,11 @@ class PostgisAtlas(Atlas):
             params[f"p{i}"] = value
         cond = " AND ".join(where)
         select = ", ".join(_q(c) for c in cols)
-        with self.engine.connect() as conn:
+        # one snapshot for the count and the rows, even while a build commits
+        with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
             matched = conn.execute(sa.text(f"SELECT count(*) FROM {_q(name)} WHERE {cond}"), params).scalar()
-            rows = conn.execute(sa.text(f"SELECT {select}, ST_AsBinary(geometry) FROM {_q(name)} "
-                                        f"WHERE {cond} ORDER BY fid LIMIT :limit OFFSET :offset"),
+            rows = conn.execute(sa.text(f"SELECT {select}, ST_AsBinary(geometry) FROM {_q(name)} AS t "
+                                        f"WHERE {cond} ORDER BY {order} LIMIT :limit OFFSET :offset"),
                                 params).all()
         geoms = shapely.from_wkb([None if r[-1] is None else bytes(r[-1]) for r in rows]) if rows \
             else np.array([], dtype=object)

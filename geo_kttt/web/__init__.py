@@ -1,7 +1,8 @@
 """The web files: page templates and static files, package data shipped in the wheel.
 
 ``templates/`` has one folder per blueprint of :mod:`geo_kttt.server` (``pages/``,
-``districts/``, ``exports/``, ``coverage/``, ``ogcapi/``, ``imports/``, ``report/``) and, at
+``districts/``, ``exports/``, ``coverage/``, ``ogcapi/``, ``imports/``, ``report/``,
+``editing/`` for the auth, editing and review blueprints) and, at
 top, what they share: ``base.html``, ``error.html`` and the ``_map.html`` macros.
 ``static/`` has our own ``js/``, ``css/`` and ``img/``, and ``vendor/<package>/``: the dist
 files of Leaflet and its plugins that the atlas uses, pinned by ``web/package-lock.json``

@@ -1,15 +1,29 @@
 """Helpers for the export tests: a tweaked copy of the atlas with hostile text and one
-site with its own coordinate, built once per module that asks for it."""
+site with its own coordinate, built once per module that asks for it; and the KML check
+against the OGC KML 2.2 schema (xmllint, offline: tests/data/kml22/)."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pandas as pd
 from conftest import ROOT
 
 from geo_kttt.store import build, open_atlas
+
+KML_SCHEMA = ROOT / "tests" / "data" / "kml22" / "ogckml22.xsd"
+
+
+def validate_kml(path: Path) -> None:
+    """Fail unless ``path`` is valid OGC KML 2.2 (xmllint against the schema, no network)."""
+    if shutil.which("xmllint") is None:
+        raise AssertionError("xmllint not found: scripts/setup test installs libxml2-utils")
+    r = subprocess.run(["xmllint", "--noout", "--nonet", "--schema", str(KML_SCHEMA), str(path)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "validates" in r.stderr, r.stderr[-2000:]
+
 
 HOSTILE = {"operator": '=HYPERLINK("http://example.invalid","x")', "notes": "@SUM(A1:A9) ghi chú",
            "name_en": "<b>Bold</b> & <script>alert(1)</script>"}

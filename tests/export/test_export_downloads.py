@@ -10,7 +10,7 @@ import zipfile
 
 import pyogrio
 import pytest
-from export_fixtures import HOSTILE, tweaked_atlas
+from export_fixtures import HOSTILE, tweaked_atlas, validate_kml
 from openpyxl import load_workbook
 
 from geo_kttt.catalog import FIELDS, PRECISIONS
@@ -32,7 +32,9 @@ def test_geopackage_layers_metadata_and_text(atlas, tmp_path):
     sel = Selection(layers=("solar_plants", "waste_facilities"))
     path = write_data(atlas, sel, "gpkg", tmp_path / "a.gpkg")
     want = _expected(atlas, sel)
-    assert [name for name, _ in pyogrio.list_layers(path)] == ["solar_plants", "waste_facilities"]
+    names = [name for name, _ in pyogrio.list_layers(path)]
+    assert names[:2] == ["solar_plants", "waste_facilities"]
+    assert {"districts", "layer_styles"} <= set(names)  # boundaries and QGIS's default styles
     for lid in sel.layers:
         got = pyogrio.read_dataframe(path, layer=lid).set_index("id")
         part = want[want.layer == lid]
@@ -107,6 +109,7 @@ def test_kml_styles_folders_and_escaped_descriptions(hostile, tmp_path):
     assert any(want.location_precision == "approximate")  # the fixture's one precise site
     read = [pyogrio.read_dataframe(path, layer=name) for name, _ in pyogrio.list_layers(path)]
     assert sorted(i for df in read for i in df["id"]) == sorted(want.index)
+    validate_kml(path)  # hostile text included
 
 
 def test_csv_bom_lonlat_and_neutralised_cells(hostile, tmp_path):
@@ -168,5 +171,5 @@ def test_unknown_format_and_atomic_write(atlas, tmp_path):
 
 
 def test_every_format_has_a_content_type():
-    assert set(FORMATS) == {"gpkg", "geojson", "shp", "kml", "csv", "xlsx"}
+    assert set(FORMATS) == {"gpkg", "geojson", "shp", "kml", "kmz", "csv", "csvzip", "xlsx"}
     assert all("/" in ct for _suffix, ct in FORMATS.values())

@@ -24,7 +24,8 @@ def test_district_pack_contents(atlas, tmp_path):
         assert sorted(z.namelist()) == sorted(f"{stem}/{n}" for n in (
             "README.txt", f"{stem}-map-vi.pdf", f"{stem}-map-en.pdf",
             f"{stem}-map-vi.html", f"{stem}-map-en.html",
-            f"{stem}.xlsx", f"{stem}.gpkg"))
+            f"{stem}.xlsx", f"{stem}.gpkg", f"{stem}.kmz", f"{stem}.csv", f"{stem}.csvt", f"{stem}.prj",
+            f"{stem}-csv-README.txt"))
         z.extractall(tmp_path)
     folder = tmp_path / stem
     readme = (folder / "README.txt").read_text(encoding="utf-8")
@@ -37,12 +38,13 @@ def test_district_pack_contents(atlas, tmp_path):
         assert word in text and "Tri Tôn" in text
     sites = atlas.sites()
     want = sorted(sites[sites.district_code == "891"].id)
-    got = sorted(i for name, _ in pyogrio.list_layers(folder / f"{stem}.gpkg")
+    got = sorted(i for name in atlas.catalog
                  for i in pyogrio.read_dataframe(folder / f"{stem}.gpkg", layer=name).id)
     assert got == want
     wb = load_workbook(folder / f"{stem}.xlsx", read_only=True)
     assert "about" in wb.sheetnames
     wb.close()
+    assert ".kmz" in readme and "Google Earth" in readme and ".csvt" in readme
     assert len(said) >= 5 and said[-1].startswith("wrote")
 
 

@@ -108,6 +108,22 @@ def test_scale_bar_is_true_to_metres(atlas):
     assert width_km >= district_w and info.scale_km <= width_km / 4 < info.scale_km * 2.5
 
 
+def test_map_frame_prints_vn2000_grid_ticks(atlas, province_pdf):
+    """Eastings and northings (EPSG:9208 metres) at a round interval along the frame."""
+    from geo_kttt.crs import reproject
+    from geo_kttt.export.sheet_parts import grid_step
+
+    text = _text(province_pdf)
+    x0, y0, x1, y1 = reproject(atlas.districts(), "EPSG:9208").total_bounds
+    step = grid_step(max(x1 - x0, y1 - y0) * 1.06)
+    eastings = [v for v in range(int(x0 // step + 1) * step, int(x1), step)]
+    northings = [v for v in range(int(y0 // step + 1) * step, int(y1), step)]
+    group = lambda v: f"{v:,}".replace(",", "\u2009")  # noqa: E731
+    found = [v for v in eastings + northings if group(v) in text or f"{v:,}".replace(",", " ") in text]
+    assert len(found) >= 0.8 * len(eastings + northings) and len(eastings) >= 3, (found, eastings, northings)
+    assert "VN-2000 / TM-3 104-45 (EPSG:9208)" in text
+
+
 def test_empty_selection_still_renders(atlas, tmp_path):
     pdf = render_sheet(atlas, Selection(district="886"), tmp_path / "e.pdf", lang="en")
     assert "No site matches the filters" in _text(pdf)

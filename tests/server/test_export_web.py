@@ -40,7 +40,10 @@ def test_download_carries_filters(client, atlas, tmp_path):
     s = atlas.sites()
     want = s[(s.layer == "solar_plants") & (s.district_code == "890") & (s.status == "operating")]
     assert sorted(got.id) == sorted(want.id) and len(got) > 0
-    assert [n for n, _ in pyogrio.list_layers(path)] == ["solar_plants"]
+    layers = [n for n, _ in pyogrio.list_layers(path)]
+    assert layers[0] == "solar_plants" and not set(layers) & (set(atlas.catalog) - {"solar_plants"})
+    districts = pyogrio.read_dataframe(path, layer="districts")
+    assert list(districts.code) == ["890"]  # the boundaries of the extent come along
 
 
 def test_xlsx_download_opens(client):
@@ -96,7 +99,9 @@ def test_pack_download(client):
     assert {n.split("/", 1)[1] for n in names} == {
         "README.txt", "kttt-890-tinh-bien-map-vi.pdf", "kttt-890-tinh-bien-map-en.pdf",
         "kttt-890-tinh-bien-map-vi.html", "kttt-890-tinh-bien-map-en.html",
-        "kttt-890-tinh-bien.xlsx", "kttt-890-tinh-bien.gpkg"}
+        "kttt-890-tinh-bien.xlsx", "kttt-890-tinh-bien.gpkg", "kttt-890-tinh-bien.kmz",
+        "kttt-890-tinh-bien.csv", "kttt-890-tinh-bien.csvt", "kttt-890-tinh-bien.prj",
+        "kttt-890-tinh-bien-csv-README.txt"}
 
 
 @pytest.mark.browser

@@ -98,6 +98,12 @@
       });
       box.appendChild(ul);
     }
+    var link = state.cfg.pageLink;
+    if (link && link.url) {
+      var a = el("a", "site-page-link", link.label);
+      a.href = link.url.replace("{layer}", encodeURIComponent(p.layer)).replace("{id}", encodeURIComponent(p.id));
+      box.appendChild(el("p")).appendChild(a);
+    }
     return box;
   }
 

@@ -1,0 +1,323 @@
+"""Officers' pages: a site's page with its history, the proposal form and its position preview.
+
+The Flask side of :mod:`geo_kttt.editing.proposals`. Data reaches the pages as JSON (one
+``application/json`` block read by ``editing.js``) and becomes DOM text; form values are
+rendered by Jinja's autoescaping, never put into a template's source.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from ..catalog import FIELDS, PRECISIONS, STATUSES
+from ..editing import evidence, positions, proposals, review
+from ..editing.errors import EditingError, Issue
+from ..i18n import register, t
+from ..maps.data import district_geojson, site_detail
+from .auth import LOGGED_IN, requires, workspace
+from .common import get_atlas
+
+bp = Blueprint("editing", __name__)
+
+register({
+    "propose": {"vi": "Đề xuất sửa", "en": "Propose a change"},
+    "propose_close": {"vi": "Báo đã đóng cửa", "en": "Mark as closed"},
+    "propose_new": {"vi": "Đề xuất cơ sở mới", "en": "Propose a new site"},
+    "site_page": {"vi": "Chi tiết, lịch sử, đề xuất sửa", "en": "Details, history, propose a change"},
+    "history": {"vi": "Lịch sử thay đổi", "en": "History of changes"},
+    "history_none": {"vi": "Chưa có thay đổi nào được ghi.", "en": "No change recorded yet."},
+    "proposed_by": {"vi": "Người đề xuất", "en": "Proposed by"},
+    "approved_by": {"vi": "Người duyệt", "en": "Approved by"},
+    "evidence": {"vi": "Bằng chứng", "en": "Evidence"},
+    "evidence_ref": {"vi": "Số, tên văn bản (công văn, quyết định, biên bản…)",
+                     "en": "Document reference (letter, decision, minutes…)"},
+    "evidence_url": {"vi": "Đường dẫn (URL)", "en": "Link (URL)"},
+    "evidence_file": {"vi": "Tệp đính kèm (PDF, JPEG, PNG; tối đa {mb:g} MB; chỉ người duyệt xem)",
+                      "en": "Attachment (PDF, JPEG, PNG; at most {mb:g} MB; only reviewers see it)"},
+    "evidence_help": {"vi": "Bắt buộc: ghi số văn bản hoặc dán đường dẫn; tệp đính kèm không bắt buộc.",
+                      "en": "Required: a document reference or a link; the attachment is optional."},
+    "comment": {"vi": "Ghi chú cho người duyệt", "en": "Note for the reviewer"},
+    "send": {"vi": "Gửi đề xuất", "en": "Send the proposal"},
+    "position": {"vi": "Vị trí", "en": "Position"},
+    "pos_keep": {"vi": "Giữ vị trí hiện tại", "en": "Keep the current position"},
+    "pos_map": {"vi": "Chọn trên bản đồ (bấm hoặc kéo điểm)", "en": "On the map (click or drag the pin)"},
+    "pos_wgs84": {"vi": "Nhập kinh độ, vĩ độ (WGS 84)", "en": "Type longitude, latitude (WGS 84)"},
+    "pos_vn2000": {"vi": "Nhập tọa độ VN-2000", "en": "Type VN-2000 coordinates"},
+    "pos_geolocation": {"vi": "Dùng vị trí của tôi", "en": "Use my location"},
+    "easting": {"vi": "Đông E (m), 'Y' trên bản vẽ địa chính",
+                "en": "Easting E (m), 'Y' on cadastral sheets"},
+    "northing": {"vi": "Bắc N (m), 'X' trên bản vẽ địa chính",
+                 "en": "Northing N (m), 'X' on cadastral sheets"},
+    "vn_crs": {"vi": "Hệ tọa độ", "en": "Grid"},
+    "accuracy": {"vi": "Độ chính xác thiết bị báo (m)", "en": "Accuracy reported by the device (m)"},
+    "claim": {"vi": "Vị trí mới này là", "en": "This new position is"},
+    "distance_from": {"vi": "Cách vị trí hiện tại", "en": "Distance from the current position"},
+    "geo_unavailable": {"vi": "Trình duyệt không cho lấy vị trí (cần HTTPS hoặc localhost).",
+                        "en": "The browser cannot give a location (needs HTTPS or localhost)."},
+    "problems": {"vi": "Cần sửa trước khi gửi", "en": "To fix before sending"},
+    "sent": {"vi": "Đã gửi đề xuất số {pid}. Người duyệt sẽ xem xét.",
+             "en": "Proposal {pid} was sent. A reviewer will look at it."},
+    "my_proposals": {"vi": "Đề xuất của tôi", "en": "My proposals"},
+    "my_roles": {"vi": "Vai trò", "en": "Roles"},
+    "all_districts_role": {"vi": "mọi huyện", "en": "all districts"},
+    "state": {"vi": "Trạng thái", "en": "State"},
+    "state_pending": {"vi": "Chờ duyệt", "en": "Waiting for review"},
+    "state_returned": {"vi": "Gửi trả để sửa", "en": "Sent back"},
+    "state_approved": {"vi": "Đã duyệt, chờ công bố", "en": "Approved, not yet published"},
+    "state_published": {"vi": "Đã công bố", "en": "Published"},
+    "state_rejected": {"vi": "Bị từ chối", "en": "Rejected"},
+    "kind_edit": {"vi": "Sửa thông tin", "en": "Correction"},
+    "kind_close": {"vi": "Đã đóng cửa", "en": "Closed"},
+    "kind_new": {"vi": "Cơ sở mới", "en": "New site"}, "kind_remove": {"vi": "Gỡ bỏ", "en": "Removal"},
+    "none_yet": {"vi": "Chưa có.", "en": "None yet."},
+    "choose": {"vi": "— chọn —", "en": "— choose —"},
+    "true": {"vi": "Có", "en": "Yes"}, "false": {"vi": "Không", "en": "No"},
+    "current_value": {"vi": "Hiện tại", "en": "Now"},
+    "lon_wgs84": {"vi": "Kinh độ (WGS 84)", "en": "Longitude (WGS 84)"},
+    "lat_wgs84": {"vi": "Vĩ độ (WGS 84)", "en": "Latitude (WGS 84)"},
+    "claim_exact": {"vi": "chính xác (đo tại chỗ, bản đồ địa chính)",
+                    "en": "exact (taken on site, cadastral map)"},
+    "claim_approximate": {"vi": "gần đúng (trong vài trăm mét)",
+                          "en": "approximate (within a few hundred metres)"},
+    "site_proposals": {"vi": "Các đề xuất cho cơ sở này", "en": "Proposals for this site"},
+    "pos_site": {"vi": "tọa độ của chính cơ sở", "en": "the site's own coordinate"},
+    "pos_commune_point": {"vi": "điểm tham chiếu của xã {code}", "en": "reference point of commune {code}"},
+    "pos_district_point": {"vi": "một điểm trong huyện {code}", "en": "a point inside district {code}"},
+    "site_fields": {"vi": "Thông tin cơ sở", "en": "About the site"},
+})
+
+
+@bp.app_template_filter("when")
+def when(ts: str | None) -> str:
+    """'2026-12-02T01:25:01+00:00' -> '2026-12-02 01:25 UTC'."""
+    return f"{ts[:10]} {ts[11:16]} UTC" if ts and len(ts) >= 16 else (ts or "")
+
+
+def _options(ws, layer, name: str, lang: str) -> list[tuple[str, str]] | None:
+    """Allowed values of a field for ``layer`` as (value, label); None for free text."""
+    lay = ws.catalog[layer]
+    if name == "kind":
+        return [(k, v[lang]) for k, v in lay.kinds.items()]
+    if name == "status":
+        return [(s, STATUSES[s][lang]) for s in lay.statuses]
+    if name == "capacity_unit":
+        return [("", "")] + [(u, v[lang]) for u, v in lay.units.items()]
+    if name == "district_code":
+        d = ws.admin.districts
+        return [(c, f"{n} ({c})") for c, n in zip(d.code, d.full_name, strict=True)]
+    if name == "commune_code":
+        c = ws.admin.commune_points.sort_values(["district_code", "name"])
+        return [("", "")] + [(code, f"{n} — {dn} ({code})") for code, n, dn in
+                             zip(c.code, c.full_name, c.district_name, strict=True)]
+    if FIELDS[name][0] == "bool":
+        return [("true", t("true", lang)), ("false", t("false", lang))]
+    return None
+
+
+def shown_value(ws, layer: str, lang: str):
+    """A function (field, value) -> text: allowed values by their name in ``lang``, with the code."""
+    names = {f: dict(opts) for f in ("kind", "status", "verified", "in_report")
+             if (opts := _options(ws, layer, f, lang))}
+    names["location_precision"] = {k: v[lang] for k, v in PRECISIONS.items()}
+
+    def shown(field: str, value: str) -> str:
+        label = names.get(field, {}).get(value)
+        return f"{label} ({value})" if label and label != value else value
+    return shown
+
+
+def form_fields(ws, layer: str, lang: str, values: dict, issues) -> list[dict]:
+    """What the form shows for each typed field: label, allowed values, unit, value, problems."""
+    col = 2 if lang == "vi" else 3
+    wrong = {}
+    for i in issues:
+        for f in i.field.split("/"):
+            wrong.setdefault(f, []).append(i.text(lang))
+    out = []
+    for name in proposals.TYPED:
+        kind, required, *_ = FIELDS[name]
+        out.append({"name": name, "label": FIELDS[name][col], "required": required,
+                    "options": _options(ws, layer, name, lang), "value": values.get(name, ""),
+                    "numeric": kind in ("float", "int"), "long": name in ("notes", "serves"),
+                    "problems": wrong.get(name, [])})
+    return out
+
+
+def _site_or_404(layer: str, site_id: str) -> dict:
+    feature = site_detail(get_atlas(), layer, site_id)
+    if feature is None:
+        abort(404, f"no site {site_id} in layer {layer}")
+    return feature
+
+
+def _history(layer: str, site_id: str) -> list[dict]:
+    changes = get_atlas().table("changes")
+    if changes is None:
+        return []
+    rows = changes[(changes["layer"] == layer) & (changes["id"] == site_id)]
+    return rows.iloc[::-1].to_dict("records")
+
+
+def map_data(ws, lang: str, **extra) -> dict:
+    c = current_app.config
+    return {"lang": lang, "tiles": c["TILE_URL"], "attribution": c["TILE_ATTRIBUTION"],
+            "districts": district_geojson(get_atlas()),
+            "strings": {k: t(k, lang) for k in ("geo_unavailable", "distance_from")}} | extra
+
+
+@bp.get("/sites/<layer>/<site_id>")
+def site_page(layer, site_id):
+    """One site: its fields, a small map, the history of its changes with their evidence."""
+    feature = _site_or_404(layer, site_id)
+    p, user, lang = feature["properties"], g.get("user"), g.lang
+    enabled = current_app.config.get("EDITING_ENABLED")
+    ws = workspace() if enabled else None
+    own = review.site_proposals(ws, layer, site_id) if ws and user and (
+        user.has("reviewer") or user.has("admin")) else []
+    lay = get_atlas().catalog[layer]
+    labels = {f: s[2 if lang == "vi" else 3] for f, s in FIELDS.items()}
+    return render_template(
+        "editing/site.html", feature=feature, p=p, layer=lay, proposals=own, labels=labels,
+        history=_history(layer, site_id), rows=site_rows(p, lay, labels, lang),
+        shown=shown_value(ws, layer, lang) if ws else (lambda f, v: v),
+        where=_position_source(p["position_source"], lang), may_close="closed" in lay.statuses,
+        data=map_data(None, lang, current=feature["geometry"]["coordinates"]))
+
+
+POSITION_SOURCES = {"commune reference point": "pos_commune_point",
+                    "point inside district": "pos_district_point"}
+
+
+def _position_source(text: str, lang: str) -> str:
+    """The build's ``position_source`` ('commune reference point 30607', …) in ``lang``."""
+    kind, _, code = text.rpartition(" ")
+    if text == "site coordinate":
+        return t("pos_site", lang)
+    key = POSITION_SOURCES.get(kind)
+    return t(key, lang).format(code=code) if key else text
+
+
+def site_rows(p: dict, layer, labels: dict, lang: str) -> list[tuple[str, str]]:
+    """(label, text) of a site's fields, allowed values shown by their names in ``lang``."""
+    units = {k: v[lang] for k, v in layer.units.items()}
+    shown = {"kind": layer.kinds.get(p["kind"], {}).get(lang, p["kind"]),
+             "status": STATUSES.get(p["status"], {}).get(lang, p["status"]),
+             "capacity": None if p["capacity"] is None else " ".join(
+                 str(x) for x in (p["capacity"], "–" if p["capacity_max"] else "", p["capacity_max"] or "",
+                                  units.get(p["capacity_unit"], p["capacity_unit"])) if x != ""),
+             "location_precision": PRECISIONS[p["precision"]][lang],
+             "district_code": f"{p.get('district_name') or ''} ({p['district_code']})",
+             "in_report": t("true" if p["in_report"] else "false", lang)}
+    rows = []
+    for f in ("kind", "operator", "status", "capacity", "year", "district_code", "commune_code",
+              "location_precision", "serves", "in_report", "notes"):
+        value = shown.get(f, p.get(f))
+        if value not in (None, ""):
+            rows.append((labels[f], str(value)))
+    return rows
+
+
+def _initial(ws, kind, layer, site_id) -> dict:
+    """Form values to start from: the current record, or a returned proposal (``?from=<id>``)."""
+    if kind == "new":
+        values = {"status": ws.catalog[layer].statuses[0], "verified": "false", "in_report": "false"}
+    else:
+        values, _ = proposals.current(ws, layer, site_id)
+        if values is None:
+            abort(404, f"no site {site_id} in layer {layer}")
+    src = request.args.get("from", type=int)
+    if src:
+        p = review.detail(ws, src)
+        if p["proposer_id"] == g.user.id and p["layer"] == layer:
+            values = dict(p["new"]) | {"evidence_ref": p["evidence_ref"], "evidence_url": p["evidence_url"],
+                                       "comment": p["comment"]}
+    return values
+
+
+def _render_form(ws, kind, layer, site_id, values, issues, status=200):
+    lang = g.lang
+    base = None if kind == "new" else proposals.current(ws, layer, site_id)[0]
+    here = positions.drawn_at(ws, base) if base else None
+    cfg = map_data(ws, lang, current=here, preview=url_for("editing.api_position", layer=layer,
+                                                              site_id=site_id or "-"))
+    return render_template(
+        "editing/propose.html", kind=kind, layer=ws.catalog[layer], site_id=site_id, base=base,
+        fields=form_fields(ws, layer, lang, values, issues) if kind != "close" else [],
+        values=values, issues=issues, methods=positions.METHODS, grids=positions.VN2000_CRS,
+        claims=positions.CLAIMS, max_mb=ws.max_mb, data=cfg, action_url=url_for(
+            request.endpoint, **request.view_args, **lang_arg(),
+            **({"action": "close"} if kind == "close" else {}))), status
+
+
+def _upload(ws, issues):
+    f = request.files.get("evidence_file")
+    if f is None or not f.filename:
+        return None
+    try:
+        return evidence.check_upload(f.filename, f.read(int(ws.max_mb * 2**20) + 1), ws.max_mb)
+    except EditingError as e:
+        issues.append(Issue("evidence_file", e.text("vi"), e.text("en")))
+        return None
+
+
+@bp.route("/propose/<layer>/<site_id>", methods=["GET", "POST"], endpoint="propose")
+@bp.route("/propose/<layer>", methods=["GET", "POST"], endpoint="propose_new", defaults={"site_id": ""})
+@requires("contributor")
+def propose(layer, site_id):
+    """The proposal form: every field of the layer, the position, the evidence."""
+    ws = workspace()
+    if layer not in ws.catalog:
+        abort(404, f"no layer {layer}")
+    kind = "new" if not site_id else ("close" if request.values.get("action") == "close" else "edit")
+    if request.method == "GET":
+        values = _initial(ws, kind, layer, site_id)
+        if kind != "new":
+            proposals.check_district(g.user, values.get("district_code", ""))
+        return _render_form(ws, kind, layer, site_id, values, [])
+    d = proposals.draft(ws, g.user, kind, layer, site_id, request.form)
+    upload = _upload(ws, d.issues)
+    if not d.ok:
+        values = request.form.to_dict() | {k: d.new.get(k, "") for k in ("lon", "lat")}
+        return _render_form(ws, kind, layer, site_id, values, d.issues, 422)
+    pid = proposals.submit(ws, g.user, d, upload, ip=request.remote_addr or "")
+    flash(t("sent", g.lang).format(pid=pid), "ok")
+    return redirect(url_for("review.proposal", pid=pid, **lang_arg()), code=303)
+
+
+def lang_arg() -> dict:
+    return {"lang": g.lang} if g.lang != current_app.config["LANG"] else {}
+
+
+@bp.get("/api/editing/position/<layer>/<site_id>")
+@requires("contributor")
+def api_position(layer, site_id):
+    """Where a typed or picked position lands (WGS 84) and how far it is from the current one."""
+    ws = workspace()
+    pos, issues = positions.parse_position(request.args)
+    if pos is None:
+        return jsonify({"ok": False, "problems": [i.text(g.lang) for i in issues]})  # a preview, not an error
+    base = proposals.current(ws, layer, site_id)[0] if site_id != "-" and layer in ws.catalog else None
+    here = positions.drawn_at(ws, base) if base else None
+    return jsonify({"ok": not issues, "lon": pos.lon, "lat": pos.lat,
+                    "distance_m": positions.distance_m(here, (pos.lon, pos.lat)),
+                    "problems": [i.text(g.lang) for i in issues]})
+
+
+@bp.get("/account")
+@requires(LOGGED_IN)
+def account():
+    """The signed-in person's roles and proposals with their states."""
+    ws = workspace()
+    layers = [(lid, layer.title[g.lang]) for lid, layer in ws.catalog.items()]
+    return render_template("editing/account.html", mine=review.queue(ws, proposer=g.user), layers=layers)
