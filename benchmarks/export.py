@@ -56,14 +56,16 @@ print(json.dumps({{"cold": runs[0], "warm": runs[1:]}}))
 
 
 def run(task: str, atlas: Path, repeat: int) -> dict:
-    with tempfile.TemporaryDirectory() as out:
+    with tempfile.TemporaryDirectory() as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen([sys.executable, "-c", CHILD.format(task=task), str(atlas), out, str(repeat)],
-                                stdout=subprocess.PIPE, text=True, env=harness.child_env())
+                                stdout=subprocess.PIPE, stderr=err, text=True, env=harness.child_env())
+        stdout = proc.stdout.read()  # before waiting: a full pipe would block the child
         _pid, status, usage = os.wait4(proc.pid, 0)
-        stdout = proc.stdout.read()
         proc.stdout.close()
+        err.seek(0)
+        errors = err.read()
     if status != 0:
-        raise SystemExit(f"benchmark task failed: {task}")
+        raise SystemExit(f"benchmark task failed (wait status {status}): {task}\n{errors[-3000:]}")
     r = json.loads(stdout)
     best = r["warm"] or [r["cold"]]
     return {"wall": statistics.median(w for w, _ in best), "cpu": statistics.median(c for _, c in best),

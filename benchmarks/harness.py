@@ -172,6 +172,48 @@ def synthetic_atlas(n: int, folder: Path, seed: int = 42, dest=None, cache: bool
     return dest
 
 
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    pid, rest = text.split(" (", 1)
+    comm, fields = rest.rsplit(") ", 1)
+    return [pid, comm, *fields.split()]
+
+
+def processes(root: int | None = None, name: str | None = None) -> list[int]:
+    """PIDs of ``root`` and its descendants, or of every process called ``name`` (Linux /proc)."""
+    table = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and (st := _stat(int(d.name))):
+            table[int(d.name)] = (st[1], int(st[3]))
+    if name:
+        return [pid for pid, (comm, _) in table.items() if comm == name]
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += [c for c, (_, parent) in table.items() if parent == pid]
+    return out
+
+
+def postmaster(url: str) -> int | None:
+    """The PID of the PostgreSQL server listening on ``url``'s port (from its postmaster.pid)."""
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    for pidfile in Path(tempfile.gettempdir()).glob("*/data/postmaster.pid"):
+        lines = pidfile.read_text().splitlines()
+        if len(lines) > 3 and lines[3].strip() == port:
+            return int(lines[0])
+    return None
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by ``pids`` (those still running)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    return sum((int(st[13]) + int(st[14])) / tick for pid in pids if (st := _stat(pid)))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

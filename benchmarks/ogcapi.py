@@ -159,7 +159,8 @@ def main(argv=None) -> int:
     table.add("p95 latency", ours["p95_ms"], b("p95_ms"), "ms", "<= 25 ms")
     table.add("median latency", ours["median_ms"], b("median_ms"), "ms")
     table.add("throughput", ours["req_per_s"], b("req_per_s"), "req/s", ">= 400", better="higher")
-    table.add("errors", ours["errors"], b("errors"), f"of {ours['requests']}", "0")
+    table.add("requests answered (bounded)", ours["requests"], b("requests"), "", better="higher")
+    table.add("errors", ours["errors"], b("errors"), "", "0")
     table.print()
     if base_ids is not None:
         print(f"same features in 10 full boxes: {ours_ids == base_ids} "

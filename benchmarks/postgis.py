@@ -77,13 +77,21 @@ def throughput(url: str, a, folder: Path) -> tuple[dict, dict]:
         try:
             ports = [s.port for s in servers]
             drive_split(ports, paths[:200], a.clients, 20)  # warm
+            apps = [pid for s in servers for pid in harness.processes(s.proc.pid)]
+            master = harness.postmaster(url)
+            db = harness.processes(master) if master else []  # this cluster's processes only
+            before = harness.cpu_seconds(apps), harness.cpu_seconds(db)
             out[count] = drive_split(ports, paths, a.clients, a.max_seconds)
+            n = out[count]["requests"] or 1
+            out[count]["app_ms"] = (harness.cpu_seconds(apps) - before[0]) / n * 1000
+            out[count]["db_ms"] = (harness.cpu_seconds(db) - before[1]) / n * 1000
         finally:
             for s in servers:
                 s.__exit__()
         r = out[count]
         print(f"{count} app process(es): {r['requests']} requests, {r['errors']} errors, "
-              f"{r['req_per_s']:.0f} req/s, p95 {r['p95_ms']:.1f} ms (load {harness.load()})", flush=True)
+              f"{r['req_per_s']:.0f} req/s, p95 {r['p95_ms']:.1f} ms; CPU per request: app "
+              f"{r['app_ms']:.2f} ms, PostgreSQL {r['db_ms']:.2f} ms (load {harness.load()})", flush=True)
     return out[1], out[2]
 
 
@@ -154,6 +162,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--database", default=os.environ.get("GEO_KTTT_TEST_DATABASE_URL"))
     ap.add_argument("--features", type=int, default=100_000)
+    ap.add_argument("--skip-tiles", action="store_true", help="only the app processes")
     ap.add_argument("--tile-points", type=int, default=1_000_000)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--requests", type=int, default=3000)
@@ -173,6 +182,8 @@ def main(argv=None) -> int:
             harness.synthetic_atlas(a.features, folder, dest=a.database, only=LAYER)
         print(f"PostGIS atlas with {a.features:,} synthetic features built ({t():.1f} s)", flush=True)
         one, two = throughput(a.database, a, folder)
+    if a.skip_tiles:
+        return _report(a, one, two, [])
     engine = engine_for(a.database)
     try:
         tile_table(engine, a.tile_points)
@@ -180,13 +191,25 @@ def main(argv=None) -> int:
         costs = tile_costs(engine, zooms, 5 if a.quick else 25)
     finally:
         engine.dispose()
+    return _report(a, one, two, costs)
+
+
+def _report(a, one, two, costs) -> int:
     table = harness.Table(f"OGC API items over one PostGIS ({a.features:,} features, {a.clients} clients)",
                           "2 app processes", "1 app process")
     table.add("throughput", two["req_per_s"], one["req_per_s"], "req/s", "rises", better="higher")
     table.add("p95 latency", two["p95_ms"], one["p95_ms"], "ms")
-    table.add("errors", two["errors"], one["errors"], f"of {two['requests']}", "0")
+    table.add("requests answered (bounded)", two["requests"], one["requests"], "", better="higher")
+    table.add("errors", two["errors"], one["errors"], "", "0")
+    table.add("app CPU per request", two["app_ms"], one["app_ms"], "ms")
+    table.add("PostgreSQL CPU per request", two["db_ms"], one["db_ms"], "ms")
     table.print()
-    print(f"\nST_AsMVT per tile over {a.tile_points:,} points in the province (PostGIS, one connection):")
+    ceiling = 1000 / one["db_ms"] if one["db_ms"] else float("inf")
+    print(f"One database core answers at most ~{ceiling:.0f} req/s of these; one app core ~"
+          f"{1000 / max(one['app_ms'], 1e-9):.0f} req/s. Here the database, the app processes and the "
+          f"clients share {os.cpu_count()} cores.")
+    if costs:
+        print(f"\nST_AsMVT per tile over {a.tile_points:,} points in the province (PostGIS, one connection):")
     for r in costs:
         print(f"  zoom {r['zoom']:2} {r['kind']:8} median {r['median_ms']:7.1f} ms  "
               f"max {r['max_ms']:7.1f} ms  median {r['median_kb']:7.1f} KB")

@@ -6,6 +6,8 @@ a slow request, such as an export, holds one thread, never a whole worker or the
 A page costs a few milliseconds of CPU under the interpreter lock, so threads of one process
 queue behind each other; processes run on every core. On Windows, or with
 ``--server waitress``, waitress serves the app from one process with ``--threads`` threads.
+Heavy exports run in each worker's own process pool (``server.heavy``, started on the first
+export, shut down with the worker), so ``HEAVY_WORKERS`` is per worker.
 
 Preload is **off**: every worker calls :func:`geo_kttt.server.create_app` itself after the fork
 and opens its own atlas (SQLite connections, the PostGIS connection pool, locks and any export
@@ -68,6 +70,7 @@ if BaseApplication is not None:
             for key, value in self.options.items():
                 self.cfg.set(key, value)
             self.cfg.set("post_worker_init", _warm_worker)
+            self.cfg.set("worker_exit", _worker_exit)
 
         def load(self):
             return create_app(self.app_config)
@@ -76,6 +79,10 @@ if BaseApplication is not None:
 def _warm_worker(worker) -> None:
     seconds = warm(worker.wsgi)
     print(f"worker {worker.pid} ready ({seconds:.1f} s to read the atlas and build its caches)", flush=True)
+
+
+def _worker_exit(_server, _worker) -> None:
+    heavy.shutdown_all()  # the worker's own export process pool, if it started one
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int, timeout: int) -> dict:
@@ -88,30 +95,30 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int, timeout: 
 def cmd_serve(args) -> int:
     """Serve the atlas (gunicorn worker processes, or waitress threads)."""
     atlas = args.database or args.atlas
-    host, port = args.host or settings.get("HOST"), int(args.port or settings.get("PORT"))
     given = {"ATLAS": str(atlas) if atlas else None, "LAYERS_DIR": args.layers_dir, "DATA_DIR": args.data_dir}
-    # the layers and data: for publishing; host and port: where absolute links start without PUBLIC_URL
+    host, port = args.host or settings.get("HOST"), int(args.port or settings.get("PORT"))
+    # the layers and data (for publishing), and where absolute links start without PUBLIC_URL
     config = {k: v for k, v in given.items() if v} | {"HOST": host, "PORT": str(port)}
     app = create_app(config)
     with app.app_context():
         get_atlas()  # open and read it: nothing built, or a damaged atlas, stops here with the reason
-    print("Officers' login: on" if app.config.get("EDITING_ENABLED") else
-          "Officers' login: off (no secret key: set GEO_KTTT_SECRET_KEY_FILE, see docs/editing.md)")
     server = args.server or default_server()
     if server == "gunicorn" and BaseApplication is None:
         print("gunicorn is not available here (it needs a POSIX system); serving with waitress")
         server = "waitress"
+    workers = int(args.workers or default_workers()) if server == "gunicorn" else 1
+    threads = int(args.threads or (1 if server == "gunicorn" else 8))
+    how = (f"gunicorn, {workers} worker processes × {threads} thread(s)" if server == "gunicorn"
+           else f"waitress, {threads} threads")
+    print(f"Serving the atlas on http://{host}:{port}/ with {how} (Ctrl+C to stop)", flush=True)
+    print("Officers' login: on" if app.config.get("EDITING_ENABLED") else
+          "Officers' login: off (no secret key: set GEO_KTTT_SECRET_KEY_FILE, see docs/editing.md)")
+    for note in hardening.serve_notes(app, workers * threads):
+        print(note, flush=True)
     if server == "gunicorn":
-        workers, threads = int(args.workers or default_workers()), int(args.threads or 1)
-        print(f"Serving the atlas on http://{host}:{port}/ with gunicorn, {workers} worker processes × "
-              f"{threads} thread(s) (Ctrl+C to stop)", flush=True)
         AtlasGunicorn(config, gunicorn_options(host, port, workers, threads, int(args.timeout))).run()
         return 0
-    threads = int(args.threads or 8)
     signal.signal(signal.SIGTERM, _stop)  # like Ctrl+C: waitress closes, the export pool shuts down
-    print(f"Serving the atlas on http://{host}:{port}/ with waitress, {threads} threads (Ctrl+C to stop)")
-    for note in hardening.serve_notes(app, threads):
-        print(note)
     try:
         waitress.serve(app, host=host, port=port, threads=threads, **hardening.waitress_options(app))
     finally:

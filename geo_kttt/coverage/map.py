@@ -15,6 +15,7 @@ import shapely
 from ..crs import reproject
 from ..i18n import register, t
 from ..maps.build import DataScript, Filters, build_map
+from ..maps.data import all_sites, filter_sites
 from .report import BASIS, DISTANCE_NOTES, rows
 
 SIMPLIFY_M = 25  # outline simplification for the page (metres, EPSG:9208)
@@ -75,7 +76,8 @@ def coverage_map(cov, atlas, lang: str = "vi", tiles=None, attribution=None):
     """A folium map of a :class:`~geo_kttt.coverage.Coverage` result (see module docstring)."""
     filters = Filters(layers=(cov.layer,), statuses=tuple(cov.statuses))
     m = build_map(atlas, lang, layers=[cov.layer], filters=filters, tiles=tiles,
-                  attribution=attribution, embed=True, layer_control=False)
+                  attribution=attribution, embed=True, layer_control=False,
+                  sites=filter_sites(all_sites(atlas), filters))  # only the facilities: no layer switch
     keys = ("cov_served", "cov_unserved", "cov_area", "cov_nearest", "cov_distance", "cov_basis",
             "cov_served_by", "cov_within", "cov_none")
     CoverageLayer({"units": units_geojson(cov, lang), "areas": areas_geojson(cov, lang),

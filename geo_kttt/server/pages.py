@@ -135,6 +135,15 @@ def _site_url() -> str:
         .replace("SITE", "{id}")
 
 
+def _tiles_url(atlas, filters: Filters | None = None) -> str:
+    """The clusters URL template (``{z}/{x}/{y}``) of a view: its filters (not its layers, which
+    the page switches itself), the language and the atlas build (so answers can be cached)."""
+    query = {k: v for k, v in (filters or Filters()).query().items() if k != "layers"}
+    query.update(lang=g.lang, build=atlas.version)
+    url = url_for("pages.api_clusters", z=0, x=0, y=0, **query)
+    return url.replace("/0/0/0.json", "/{z}/{x}/{y}.json", 1)
+
+
 def map_parts(atlas, key: tuple | None, make) -> dict:
     """``make()``: a page's rendered map (or panel), kept per build for a fixed view (``key``),
     else made fresh.
@@ -159,18 +168,10 @@ def page_link(lang: str) -> dict | None:
     return {"url": url.replace("LAYER", "{layer}").replace("SITE", "{id}"), "label": t("site_page", lang)}
 
 
-def _tiles_url(atlas, filters: Filters | None = None) -> str:
-    """The clusters URL template (``{z}/{x}/{y}``) of a view: its filters (not its layers, which
-    the page switches itself), the language and the atlas build (so answers can be cached)."""
-    query = {k: v for k, v in (filters or Filters()).query().items() if k != "layers"}
-    query.update(lang=g.lang, build=atlas.metadata.get("built_at", ""))
-    url = url_for("pages.api_clusters", z=0, x=0, y=0, **query)
-    return url.replace("/0/0/0.json", "/{z}/{x}/{y}.json", 1)
-
-
-# Per atlas (build): the parts of the map page of each view asked for lately. A view is the
-# same for every request of one build, and computing it reads every site (half a second at
-# 100,000 sites): kept, a page costs its template.
+# Per atlas (build): the map page of each view (filters, metric, focus) asked for lately: its
+# map parts, layer counts and panel summary. Computing one reads every site (half a second at
+# 100,000 sites); kept, a page costs its template. Bounded (unlike map_parts' memo), since
+# filters make many views.
 _VIEWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _VIEWS_LOCK = threading.Lock()
 VIEWS_KEPT = 64
@@ -219,8 +220,9 @@ def index():
     if metric and metric not in dict(_metrics(atlas)):
         abort(400, f"metric: unknown {metric!r}; allowed: {', '.join(dict(_metrics(atlas)))}")
     focus = _focus(atlas, request.args.get("focus", "").strip())
+    cfg = current_app.config
     key = ("map", g.lang, filters, metric, json.dumps(focus, sort_keys=True), request.script_root,
-           current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"])
+           cfg["TILE_URL"], cfg["TILE_ATTRIBUTION"], cfg["LANG"])
     view = _kept(atlas, key, lambda: _map_view(atlas, filters, metric, focus))
     districts = list(zip(atlas.districts().code, atlas.districts().full_name, strict=True))
     return render_template(
@@ -245,7 +247,7 @@ def api_clusters(z, x, y):
         abort(404, f"no tile {z}/{x}/{y}")
     body = cluster_index(atlas).tile(z, x, y, _filters(atlas), g.lang)
     resp = Response(body, mimetype="application/json")
-    if request.args.get("build") == atlas.metadata.get("built_at"):
+    if request.args.get("build") == atlas.version:
         resp.cache_control.public, resp.cache_control.max_age = True, 86400  # the URL names the build
     return resp
 
