@@ -219,7 +219,9 @@
 
   // The tiles of the view at the current zoom (256 px, as the basemap's), within the sites' extent.
   function viewTiles() {
-    var map = state.map, z = Math.round(map.getZoom()), n = Math.pow(2, z), b = map.getPixelBounds();
+    // Tiles are cut at whole zooms; the view, at a fractional zoom, is projected at that one.
+    var map = state.map, z = Math.round(map.getZoom()), n = Math.pow(2, z), view = map.getBounds();
+    var b = L.bounds(map.project(view.getNorthWest(), z), map.project(view.getSouthEast(), z));
     var ext = state.cfg.extent, keys = [];
     var lo = ext ? map.project([ext[3], ext[0]], z) : L.point(0, 0);
     var hi = ext ? map.project([ext[1], ext[2]], z) : L.point(n * 256, n * 256);
