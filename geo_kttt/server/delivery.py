@@ -68,10 +68,13 @@ def _is_data_request() -> bool:
 
 
 def data_etag() -> str:
-    """The validator of a data response: the atlas build, the URL, the language, the format asked."""
-    meta = get_atlas().metadata
-    key = "\n".join([str(meta.get("built_at")), str(meta.get("version")), request.full_path,
-                     g.get("lang", ""), request.headers.get("Accept", "")])
+    """The validator of a data response: the atlas build, the URL, the language, the format asked.
+
+    The build is the request's own (``Atlas.version``: the build id and the file's identity), so
+    two builds within one second never share a validator.
+    """
+    key = "\n".join([get_atlas().version, request.full_path, g.get("lang", ""),
+                     request.headers.get("Accept", "")])
     return 'W/"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 

@@ -11,7 +11,7 @@ import io
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, abort, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, send_file
 
 from ..export.downloads import FORMATS, write_data
 from ..export.grid import export_crs
@@ -20,6 +20,7 @@ from ..export.selection import describe, file_stem, selection_from_query
 from ..export.sheet import render_sheet
 from ..i18n import register, t
 from .common import get_atlas
+from .hardening import query_url
 
 bp = Blueprint("exports", __name__, url_prefix="/export")
 
@@ -131,11 +132,10 @@ def data(fmt):
 def data_form():
     """The data form (format and CRS, works without JavaScript): redirects to /export/data.<fmt>."""
     fmt = _choice("format", FORMATS, "gpkg")
-    args = request.args.to_dict()
-    args.pop("format", None)
-    if args.get("crs") in ("", "EPSG:4326"):
-        args.pop("crs")
-    return redirect(url_for("exports.data", fmt=fmt, **args))
+    changes = {"format": None}  # the other parameters as a query string, never url_for arguments
+    if request.args.get("crs") in ("", "EPSG:4326"):
+        changes["crs"] = None
+    return redirect(query_url("exports.data", {"fmt": fmt}, **changes))
 
 
 @bp.get("/map.html")

@@ -30,6 +30,7 @@ from ..store import AtlasMissing, AtlasUnreadable
 from .common import error_response
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # C0 controls and DEL: never part of a page's address
+URL_SAFE = "!$'()*,/:;?@"  # left as they are in a query string, as url_for (werkzeug) leaves them
 RETRY_AFTER_S = 30  # what a 503 for an unreadable atlas suggests
 CONFIG = ("MAX_UPLOAD_MB", "PUBLIC_URL", "PROXIES", "HOST", "PORT")
 
@@ -132,7 +133,7 @@ def query_url(endpoint: str | None = None, view_args: dict | None = None, **chan
     args = [(k, v) for k, v in request.args.items(multi=True) if k not in changes]
     args += [(k, v) for k, v in changes.items() if v is not None]
     base = url_for(endpoint, **(view_args or {}))
-    return base + ("?" + urlencode(args) if args else "")
+    return base + ("?" + urlencode(args, safe=URL_SAFE) if args else "")
 
 
 def public_base() -> str:

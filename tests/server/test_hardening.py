@@ -45,6 +45,15 @@ def test_the_export_button_keeps_the_parameters_as_text(client):
     assert "#" not in export
 
 
+@pytest.mark.parametrize("extra", ["endpoint=x", "_anchor=y", "_external=1&_scheme=javascript", "fmt=kml"])
+def test_the_data_form_redirect_keeps_the_parameters_as_text(client, extra):
+    r = client.get(f"/export/data?format=csv&crs=EPSG:9208&district=884&{extra}")
+    where = r.headers["Location"]
+    assert r.status_code == 302 and where.startswith("/export/data.csv?"), where
+    assert "crs=EPSG:9208" in where and "district=884" in where and extra in where
+    assert "format=" not in where and "#" not in where
+
+
 @pytest.mark.parametrize("url", ["/districts/883%00", "/districts/883%0A", "/districts/%7F",
                                  "/api/sites/solar_plants/x%00", "/report%00"])
 def test_control_characters_in_the_path_are_404(client, url):
