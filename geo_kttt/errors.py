@@ -11,13 +11,14 @@ adapters report it, so neither keeps a table of its own (the model is pygeoapi's
 - ``code``: the OGC API exception code in the JSON body under ``/ogcapi`` (by default the
   HTTP status phrase, as werkzeug's errors give it: ``BadRequest``, ``NotFound``).
 
-Each error is defined beside the code that raises it and derives from AtlasError, and
-from the builtin it has always been, so ``except ValueError`` keeps working:
-``CatalogError`` (catalog), ``DataMissing`` (admin), ``ValidationFailed`` (validate),
-``AtlasMissing`` (store.base), ``PostgisMissing`` (store.postgis), ``ImportFailed``
-(imports.source), ``CrsProblem`` (imports.crs), ``EncodingProblem`` (imports.encodings),
-``FilterError`` (maps.data), ``AssetMissing`` (maps.assets), ``CoverageError``
-(coverage.analysis), ``ExportError`` (export.selection) and ``ApiError`` (ogcapi).
+Each error is defined beside the code that raises it and derives from AtlasError, and from
+the builtin it has always been, so ``except ValueError`` keeps working: ``StringTableError``
+(i18n), ``CatalogError`` (catalog), ``DataMissing`` (admin), ``ValidationFailed``
+(validate), ``AtlasMissing`` (store.base), ``PostgisMissing`` (store.postgis),
+``ImportFailed`` (imports.source), ``CrsProblem`` (imports.crs), ``EncodingProblem``
+(imports.encodings), ``FilterError`` (maps.data), ``AssetMissing`` (maps.assets),
+``CoverageError`` (coverage.analysis), ``ExportError`` (export.selection) and ``ApiError``
+(ogcapi).
 ``tests/test_errors.py`` checks that no error class of the package is left out.
 """
 

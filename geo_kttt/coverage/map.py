@@ -12,23 +12,11 @@ import json
 import numpy as np
 import shapely
 
-from ..i18n import register, t
+from ..i18n import t
 from ..maps.build import DataScript, Filters, build_map
 from .report import BASIS, DISTANCE_NOTES, rows
 
 SIMPLIFY_M = 25  # outline simplification for the page (metres, EPSG:9208)
-
-register({
-    "cov_served": {"vi": "Được phục vụ", "en": "Served"},
-    "cov_unserved": {"vi": "Chưa được phục vụ", "en": "Unserved"},
-    "cov_area": {"vi": "Vùng phục vụ", "en": "Service area"},
-    "cov_nearest": {"vi": "Cơ sở gần nhất", "en": "Nearest facility"},
-    "cov_distance": {"vi": "Khoảng cách", "en": "Distance"},
-    "cov_basis": {"vi": "Căn cứ", "en": "Basis"},
-    "cov_served_by": {"vi": "Phục vụ bởi", "en": "Served by"},
-    "cov_within": {"vi": "Diện tích trong bán kính", "en": "Area within radius"},
-    "cov_none": {"vi": "không có cơ sở", "en": "no facility"},
-})
 
 
 class CoverageLayer(DataScript):

@@ -19,27 +19,13 @@ from shapely.geometry import box
 
 from ..catalog import PRECISIONS, STATUSES
 from ..errors import AtlasError
-from ..i18n import register, t
+from ..i18n import t
 from ..text import nfc, slug
 
 # The Vietnam - Cambodia / Mekong Delta window a bounding box must fall in (lon/lat).
 REGION = (103.0, 8.0, 107.5, 11.5)
 SHEET_LANGS = ("vi", "en", "both")
 IMPRECISE = ("commune", "district")
-
-register({
-    "export_all_layers": {"vi": "tất cả các lớp", "en": "all layers"},
-    "export_layers": {"vi": "Lớp", "en": "Layers"},
-    "export_district": {"vi": "Huyện", "en": "District"},
-    "export_status": {"vi": "Tình trạng", "en": "Status"},
-    "export_verified": {"vi": "Số liệu đã kiểm chứng", "en": "Figures verified"},
-    "export_bbox": {"vi": "Khung", "en": "Extent"},
-    "export_yes": {"vi": "có", "en": "yes"},
-    "export_no": {"vi": "không", "en": "no"},
-    "export_province": {"vi": "Tỉnh An Giang", "en": "An Giang province"},
-    "export_area": {"vi": "Vùng chọn", "en": "Selected area"},
-    "export_no_filter": {"vi": "không lọc", "en": "no filter"},
-})
 
 
 class ExportError(AtlasError, ValueError):

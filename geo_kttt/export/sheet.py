@@ -24,7 +24,7 @@ from matplotlib.patches import Rectangle
 from shapely.geometry import box
 
 from .. import io
-from ..i18n import register, t
+from ..i18n import t
 from ..sites import METRIC_CRS
 from .selection import (
     IMPRECISE,
@@ -46,23 +46,6 @@ RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "font.family": FONT, "svg.fonttype"
       "text.parse_math": False, "text.usetex": False}
 # A light box behind labels (path effects would turn PDF text into unsearchable paths).
 HALO = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.7, "edgecolor": "none"}
-
-register({
-    "sheet_subtitle": {"vi": "Các cơ sở kinh tế tuần hoàn", "en": "Circular-economy sites"},
-    "sheet_legend": {"vi": "Chú giải", "en": "Legend"},
-    "sheet_precise": {"vi": "Vị trí chính xác/gần đúng", "en": "Exact/approximate location"},
-    "sheet_imprecise": {"vi": "Vị trí cấp xã/huyện", "en": "Commune/district-level location"},
-    "sheet_spread": {"vi": "Các điểm trùng vị trí được dàn quanh điểm chung.",
-                     "en": "Markers sharing a position are spread around it."},
-    "sheet_north": {"vi": "B", "en": "N"},
-    "sheet_data_date": {"vi": "Ngày dữ liệu", "en": "Data date"},
-    "sheet_version": {"vi": "Phiên bản atlas", "en": "Atlas version"},
-    "sheet_filters": {"vi": "Bộ lọc", "en": "Filters"},
-    "sheet_sources": {"vi": "Nguồn và giấy phép", "en": "Sources and licences"},
-    "sheet_crs": {"vi": "Hệ tọa độ VN-2000 / TM-3 104-45 (EPSG:9208)",
-                  "en": "Coordinates VN-2000 / TM-3 104-45 (EPSG:9208)"},
-    "sheet_no_sites": {"vi": "Không có cơ sở nào khớp bộ lọc", "en": "No site matches the filters"},
-})
 
 
 @dataclass

@@ -9,21 +9,11 @@ import pandas as pd
 from matplotlib.patches import Rectangle
 from shapely.geometry import box
 
-from ..i18n import register, t
+from ..i18n import t
 from ..sites import METRIC_CRS
 from ..summary import unit_summary
 from .selection import extent_districts
 
-register({
-    "sheet_locator": {"vi": "Vị trí trong ĐB sông Cửu Long", "en": "Location in the Mekong Delta"},
-    "sheet_cambodia": {"vi": "CAMPUCHIA", "en": "CAMBODIA"},
-    "sheet_district": {"vi": "Huyện/thị/thành", "en": "District"},
-    "sheet_total": {"vi": "Tổng", "en": "Total"},
-    "sheet_sites": {"vi": "Số cơ sở", "en": "Sites"},
-    "sheet_verified": {"vi": "Đã kiểm chứng", "en": "Verified"},
-    "sheet_table": {"vi": "Số cơ sở theo huyện (trong phạm vi và bộ lọc)",
-                    "en": "Sites per district (extent and filters)"},
-})
 # A light box behind labels (path effects would turn PDF text into unsearchable paths).
 HALO = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.7, "edgecolor": "none"}
 

@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from .. import settings
-from ..i18n import register, t
+from ..i18n import t
 from ..maps.assets import STATIC, components, file_for
 from ..maps.build import AtlasLayers, build_map, layer_info
 from ..maps.data import Filters, site_feature
@@ -31,15 +31,6 @@ from .selection import Selection, describe, scope_name, select_sites
 
 TEMPLATES = STATIC.parent / "templates"
 CSS_URL = re.compile(r"url\(\s*(['\"]?)([^'\")]+)\1\s*\)")
-
-register({
-    "standalone_made": {"vi": "Tạo lúc", "en": "Made"},
-    "standalone_data_date": {"vi": "Ngày dữ liệu", "en": "Data date"},
-    "standalone_version": {"vi": "Phiên bản atlas", "en": "Atlas version"},
-    "standalone_sources": {"vi": "Nguồn và giấy phép", "en": "Sources and licences"},
-    "standalone_offline": {"vi": "Tệp này mở được khi không có mạng; nền bản đồ chỉ hiện khi có mạng.",
-                           "en": "This file works offline; the basemap shows only when online."},
-})
 
 
 def _data_uri(path: Path) -> str:

@@ -19,7 +19,7 @@ from folium.plugins import Fullscreen
 
 from .. import settings
 from ..catalog import FIELDS, PRECISIONS, STATUSES
-from ..i18n import register, t
+from ..i18n import t
 from ..text import script_json
 from .data import (
     Filters,
@@ -39,31 +39,6 @@ CLASS_COLORS = ("#edf8fb", "#b3cde3", "#8c96c6", "#8856a7", "#810f7c")
 ZERO_COLOR = "#f4f4f4"
 # Symbols in web/static/icons.svg; a layer naming another icon is drawn with "dot".
 ICONS = ("sun", "recycle", "sort", "rice", "fish", "loop", "factory", "dot")
-
-register({
-    "legend": {"vi": "Chú giải", "en": "Legend"},
-    "layer": {"vi": "Lớp", "en": "Layer"},
-    "districts": {"vi": "Ranh giới huyện (trước 2025)", "en": "District boundaries (pre-2025)"},
-    "imprecise": {"vi": "Vị trí cấp xã/huyện (gần đúng)", "en": "Position at commune/district level"},
-    "precise": {"vi": "Vị trí chính xác", "en": "Exact position"},
-    "pos_commune": {"vi": "Vị trí cấp xã", "en": "Position at commune level"},
-    "pos_district": {"vi": "Vị trí cấp huyện", "en": "Position at district level"},
-    "yes": {"vi": "Có", "en": "Yes"},
-    "no": {"vi": "Chưa", "en": "No"},
-    "sources": {"vi": "Nguồn", "en": "Sources"},
-    "district": {"vi": "Huyện", "en": "District"},
-    "loading": {"vi": "Đang tải…", "en": "Loading…"},
-    "load_failed": {"vi": "Không tải được dữ liệu", "en": "Could not load the data"},
-    "sites_shown": {"vi": "điểm đang hiển thị", "en": "sites shown"},
-    "fullscreen": {"vi": "Toàn màn hình", "en": "Full screen"},
-    "fullscreen_exit": {"vi": "Thoát toàn màn hình", "en": "Exit full screen"},
-    "no_data": {"vi": "không có", "en": "none"},
-    "new_unit": {"vi": "Xã/phường 2025", "en": "2025 commune"},
-    "split_short": {"vi": "Có xã cũ bị chia", "en": "Includes a split old commune"},
-    "split_unit": {"vi": "Có xã cũ bị chia cho nhiều xã mới: chưa gán được mọi cơ sở.",
-                   "en": "Includes an old commune split between several new ones: not every site "
-                         "can be assigned."},
-})
 
 
 def icon_name(icon: str) -> str:

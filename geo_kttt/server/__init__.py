@@ -17,7 +17,7 @@ from flask import Flask, abort, g, request, url_for
 
 from .. import settings
 from ..errors import AtlasError
-from ..i18n import LANGS, register
+from ..i18n import LANGS
 from ..i18n import t as translate
 from ..web import STATIC, TEMPLATES
 from . import coverage, districts, exports, imports, ogcapi, pages, report
@@ -61,13 +61,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     _install_web(app)
     return app
 
-
-register({
-    "data_date": {"vi": "Số liệu đến ngày", "en": "Data as of"},
-    "basemap": {"vi": "Nền bản đồ", "en": "Basemap"},
-    "error": {"vi": "Lỗi", "en": "Error"},
-    "back_to_map": {"vi": "Về bản đồ", "en": "Back to the map"},
-})
 
 
 def _tile_source(tile_url: str | None) -> str:

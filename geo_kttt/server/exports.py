@@ -17,28 +17,11 @@ from ..export.downloads import FORMATS, write_data
 from ..export.pack import investor_pack, standalone_html
 from ..export.selection import describe, file_stem, selection_from_query
 from ..export.sheet import render_sheet
-from ..i18n import register, t
+from ..i18n import t
 from .common import get_atlas
 
 bp = Blueprint("exports", __name__, url_prefix="/export")
 
-register({
-    "export_title": {"vi": "Xuất bản đồ và dữ liệu", "en": "Export maps and data"},
-    "export_button": {"vi": "Xuất bản đồ", "en": "Export"},
-    "export_sheet": {"vi": "Bản đồ in", "en": "Map sheet"},
-    "export_paper": {"vi": "Khổ giấy", "en": "Paper"},
-    "export_orientation": {"vi": "Hướng", "en": "Orientation"},
-    "export_landscape": {"vi": "Ngang", "en": "Landscape"},
-    "export_portrait": {"vi": "Dọc", "en": "Portrait"},
-    "export_sheet_lang": {"vi": "Ngôn ngữ bản đồ", "en": "Sheet language"},
-    "export_both": {"vi": "Việt + Anh", "en": "Vietnamese + English"},
-    "export_html": {"vi": "Bản đồ HTML (xem ngoại tuyến)", "en": "HTML map (works offline)"},
-    "export_data": {"vi": "Dữ liệu", "en": "Data"},
-    "export_pack": {"vi": "Bộ tài liệu nhà đầu tư (zip)", "en": "Investor pack (zip)"},
-    "export_use_view": {"vi": "Chỉ vùng đang xem trên bản đồ", "en": "Only the area in view on the map"},
-    "export_scope_note": {"vi": "Xuất theo phạm vi và bộ lọc đang chọn trên bản đồ.",
-                          "en": "Exports follow the extent and filters chosen on the map."},
-})
 SHEET_FORMATS = {"pdf": "application/pdf", "png": "image/png"}
 DATA_LABELS = {"gpkg": "GeoPackage", "geojson": "GeoJSON", "shp": "Shapefile (zip)",
                "kml": "KML (Google Earth)", "csv": "CSV (Excel)", "xlsx": "XLSX (Excel)"}

@@ -11,33 +11,12 @@ import datetime as dt
 from flask import Blueprint, abort, g, render_template, request
 
 from ..catalog import FIELDS
-from ..i18n import register, t
+from ..i18n import t
 from .common import get_atlas
 
 bp = Blueprint("imports", __name__)
 DEFAULT_DAYS = 90
 ACTIONS = ("added", "changed", "removed")
-
-register({
-    "nav_changes": {"vi": "Cập nhật", "en": "Updates"},
-    "changes_title": {"vi": "Thay đổi từ ngày {date}", "en": "What changed since {date}"},
-    "changes_since": {"vi": "Từ ngày", "en": "Since"},
-    "changes_show": {"vi": "Xem", "en": "Show"},
-    "changes_none": {"vi": "Không có thay đổi nào từ ngày này.", "en": "No changes since this date."},
-    "changes_no_log": {"vi": "Atlas này chưa có nhật ký nhập dữ liệu (layers/changes.csv).",
-                       "en": "This atlas has no import log yet (layers/changes.csv)."},
-    "changes_bad_date": {"vi": "Ngày không hợp lệ; dùng dạng YYYY-MM-DD, ví dụ 2025-07-01.",
-                         "en": "Invalid date; use YYYY-MM-DD, e.g. 2025-07-01."},
-    "changes_summary": {"vi": "{added} thêm mới, {changed} thay đổi, {removed} xóa",
-                        "en": "{added} added, {changed} changed, {removed} removed"},
-    "col_date": {"vi": "Ngày", "en": "Date"}, "col_layer": {"vi": "Lớp", "en": "Layer"},
-    "col_id": {"vi": "Mã", "en": "ID"}, "col_action": {"vi": "Thao tác", "en": "Action"},
-    "col_field": {"vi": "Trường", "en": "Field"}, "col_old": {"vi": "Giá trị cũ", "en": "Old value"},
-    "col_new": {"vi": "Giá trị mới", "en": "New value"},
-    "col_source": {"vi": "Tệp nguồn", "en": "Source file"},
-    "action_added": {"vi": "Thêm mới", "en": "Added"}, "action_changed": {"vi": "Thay đổi", "en": "Changed"},
-    "action_removed": {"vi": "Xóa", "en": "Removed"},
-})
 
 
 def _since() -> dt.date:

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import PathConverter
 
 from .. import ogcapi as core
-from ..i18n import register, t
+from ..i18n import t
 from .common import OGC_PREFIX, error_response, get_atlas
 
 PREFIX = OGC_PREFIX
@@ -29,18 +29,6 @@ class FeatureIdConverter(PathConverter):
 
 
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("featureid", FeatureIdConverter))
-
-register({
-    "ogc.title": {"vi": "Dịch vụ OGC API – Features", "en": "OGC API – Features service"},
-    "ogc.links": {"vi": "Liên kết", "en": "Links"},
-    "ogc.collections": {"vi": "Lớp dữ liệu", "en": "Collections"},
-    "ogc.features": {"vi": "Đối tượng", "en": "Features"},
-    "ogc.matched": {"vi": "Số đối tượng khớp", "en": "Features matched"},
-    "ogc.returned": {"vi": "Số đối tượng trả về", "en": "Features returned"},
-    "ogc.conformance": {"vi": "Các lớp tuân thủ", "en": "Conformance classes"},
-    "ogc.geometry": {"vi": "Hình học", "en": "Geometry"},
-    "ogc.nav": {"vi": "API dữ liệu", "en": "Data API"},
-})
 
 
 def _base() -> str:

@@ -18,7 +18,7 @@ from flask import (
 )
 
 from ..catalog import STATUSES
-from ..i18n import register, t
+from ..i18n import t
 from ..maps import assets
 from ..maps.build import IMPRECISE, build_map
 from ..maps.data import (
@@ -38,57 +38,6 @@ from .common import get_atlas
 
 bp = Blueprint("pages", __name__)
 
-
-register({
-    "nav": {"vi": "Điều hướng", "en": "Navigation"},
-    "nav_map": {"vi": "Bản đồ", "en": "Map"},
-    "nav_districts": {"vi": "Các huyện", "en": "Districts"},
-    "nav_new_communes": {"vi": "Xã mới 2025", "en": "2025 communes"},
-    "search": {"vi": "Tìm kiếm", "en": "Search"},
-    "search_placeholder": {"vi": "Tìm cơ sở, huyện, xã…", "en": "Find a site, district, commune…"},
-    "search_results": {"vi": "Kết quả tìm kiếm", "en": "Search results"},
-    "no_results": {"vi": "Không có kết quả.", "en": "No results."},
-    "language": {"vi": "Ngôn ngữ", "en": "Language"},
-    "filters": {"vi": "Lớp và bộ lọc", "en": "Layers and filters"},
-    "layers": {"vi": "Lớp dữ liệu", "en": "Layers"},
-    "status": {"vi": "Tình trạng", "en": "Status"},
-    "all": {"vi": "Tất cả", "en": "All"},
-    "all_districts": {"vi": "Toàn tỉnh", "en": "Whole province"},
-    "verified_only": {"vi": "Chỉ số liệu đã kiểm chứng", "en": "Verified figures only"},
-    "choropleth": {"vi": "Tô màu huyện theo", "en": "Shade districts by"},
-    "none": {"vi": "Không", "en": "None"},
-    "apply": {"vi": "Áp dụng", "en": "Apply"},
-    "summary": {"vi": "Tóm tắt", "en": "Summary"},
-    "capacity": {"vi": "Công suất/quy mô", "en": "Capacity"},
-    "verified_share": {"vi": "Đã kiểm chứng", "en": "Verified"},
-    "imprecise_share": {"vi": "Vị trí cấp xã/huyện", "en": "Commune/district-level positions"},
-    "kind_site": {"vi": "Cơ sở", "en": "Site"},
-    "kind_district": {"vi": "Huyện (trước 2025)", "en": "District (pre-2025)"},
-    "kind_commune": {"vi": "Xã (trước 2025)", "en": "Commune (pre-2025)"},
-    "kind_new_commune": {"vi": "Xã/phường 2025", "en": "2025 commune"},
-    "new_communes_title": {"vi": "Xã, phường sau sắp xếp 2025 (phần An Giang cũ)",
-                           "en": "Communes after the 2025 reform (former An Giang part)"},
-    "new_communes_caveat": {
-        "vi": "Các cơ sở được gán xã mới qua bảng chuyển đổi từ mã xã cũ. Xã cũ bị chia cho nhiều xã "
-              "mới (đánh dấu ⚠) không gán được nếu chưa có vị trí chính xác; cơ sở chỉ biết cấp huyện "
-              "cũng vậy.",
-        "en": "Sites are assigned to the new communes through the crosswalk of old commune codes. "
-              "An old commune split between several new ones (marked ⚠) cannot be assigned without an "
-              "exact position; neither can sites known only to district level."},
-    "unassigned_sites": {"vi": "cơ sở chưa xác định được xã mới.",
-                         "en": "sites cannot be placed in a new commune."},
-    "missing_shapes": {"vi": "xã mới chưa có ranh giới nên không vẽ trên bản đồ.",
-                       "en": "new communes have no boundary yet and are not drawn."},
-    "code": {"vi": "Mã", "en": "Code"},
-    "new_commune": {"vi": "Xã/phường mới", "en": "New commune"},
-    "old_units": {"vi": "Gồm các xã cũ", "en": "Formed from"},
-    "sites": {"vi": "Số cơ sở", "en": "Sites"},
-    "split": {"vi": "bị chia", "en": "split"},
-    "split_help": {"vi": "Xã cũ này được chia cho nhiều xã mới.",
-                   "en": "This old commune was divided between several new ones."},
-    "not_determined": {"vi": "Chưa xác định", "en": "Not determined"},
-    "province_total": {"vi": "Toàn tỉnh (cũ)", "en": "Province (former) total"},
-})
 
 
 def _filters(atlas) -> Filters:

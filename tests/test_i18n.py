@@ -1,0 +1,74 @@
+"""The interface's one string table: loaded once, no key twice, every key the code uses exists."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import ROOT
+
+from geo_kttt import i18n
+from geo_kttt.i18n import STRINGS, TABLE, StringTableError, load_strings, t
+
+PACKAGE = ROOT / "geo_kttt"
+# t("key") / t('key', lang) in code and templates, and the sheets' _l("key", lang)
+KEY_CALL = re.compile(r"""(?<![\w.])(?:t|_l|export_t)\(\s*(["'])([A-Za-z0-9_.\-]+)\1\s*(~|\+)?""")
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "strings.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_table_is_one_file_in_the_package():
+    assert TABLE == PACKAGE / "locale" / "strings.toml" and TABLE.is_file()
+    assert load_strings(TABLE) == STRINGS and len(STRINGS) > 200
+    assert not hasattr(i18n, "register")
+
+
+def test_a_key_twice_in_one_section_is_an_error(tmp_path):
+    path = _write(tmp_path, '[a]\nyes = { vi = "Có", en = "Yes" }\nyes = { vi = "có", en = "yes" }\n')
+    with pytest.raises(StringTableError, match="only once"):
+        load_strings(path)
+
+
+def test_a_key_in_two_sections_is_an_error(tmp_path):
+    path = _write(tmp_path, '[map]\nyes = { vi = "Có", en = "Yes" }\n'
+                            '[report]\nyes = { vi = "có", en = "yes" }\n')
+    with pytest.raises(StringTableError, match=r"'yes' is defined twice, in \[map\] and \[report\]"):
+        load_strings(path)
+
+
+def test_a_string_needs_both_languages(tmp_path):
+    with pytest.raises(StringTableError, match="lacks"):
+        load_strings(_write(tmp_path, '[a]\nonly_vi = { vi = "Có" }\n'))
+    with pytest.raises(StringTableError, match="lacks"):
+        load_strings(_write(tmp_path, '[a]\nempty = { vi = "", en = "x" }\n'))
+
+
+def test_yes_and_no_have_one_text():
+    assert (t("yes"), t("yes", "en"), t("no"), t("no", "en")) == ("Có", "Yes", "Chưa", "No")
+
+
+def _used_keys():
+    files = [p for p in PACKAGE.rglob("*") if p.suffix in (".py", ".html", ".js") and "vendor" not in p.parts]
+    for path in files:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            for m in KEY_CALL.finditer(line):
+                yield m.group(2), bool(m.group(3)), f"{path.relative_to(ROOT)}:{n}"
+
+
+def test_every_key_used_in_code_and_templates_exists():
+    used = list(_used_keys())
+    assert len(used) > 150, "the scan finds the keys the code uses"
+    # t('state_' ~ c.state): a prefix that some keys must start with
+    missing = [f"{key} ({where})" for key, prefix, where in used
+               if not (any(k.startswith(key) for k in STRINGS) if prefix else key in STRINGS)]
+    assert not missing, f"t() keys missing from {TABLE.name}: {missing}"
+
+
+def test_no_module_registers_strings_of_its_own():
+    users = [str(p.relative_to(ROOT)) for p in PACKAGE.rglob("*.py")
+             if re.search(r"\bregister\(\{", p.read_text(encoding="utf-8"))]
+    assert not users
