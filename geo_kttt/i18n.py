@@ -5,12 +5,22 @@ only organise the file; the model is pygeoapi's ``l10n.py`` with its ``locale/``
 defined twice, in one section or in two, is an error, as is a string lacking a language:
 :func:`load_strings` raises :class:`StringTableError` and the package does not import.
 Templates call ``t("legend")``; code calls ``t(key, lang)``. No module adds strings of its own.
+
+Also for the language: numbers and dates written with Babel (:func:`number`, :func:`percent`,
+:func:`date`: ``1.987``, ``698,3``, ``02/12/2026`` in Vietnamese; ``1,987``, ``698.3``,
+``2 Dec 2026`` in English), and :class:`Msg`, a message that renders in either language
+later (the command line, the validator, the importer and the error pages use it).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from pathlib import Path
+
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+from markupsafe import Markup, escape
 
 from .errors import AtlasError
 
@@ -68,3 +78,125 @@ STRINGS: dict[str, dict[str, str]] = load_strings()
 def t(key: str, lang: str = "vi") -> str:
     """The text of ``key`` in ``lang``; an unknown key raises so gaps are found in tests."""
     return STRINGS[key][lang]
+
+
+# --- messages that render in either language --------------------------------------------------
+
+class Code(str):
+    """One value a person types (a URL parameter's name, a code): ``<code>`` on a page."""
+
+
+class Codes(tuple):
+    """Values a person types, such as a URL parameter's allowed values: in a message a list
+    (``a, b, c``), on a page each in ``<code>`` (see :meth:`Msg.html`)."""
+
+    def __str__(self) -> str:
+        return ", ".join(str(c) for c in self)
+
+
+def _fill(key: str, lang: str, params: dict, html: bool = False) -> str:
+    values = {}
+    for k, v in params.items():
+        if isinstance(v, Msg):
+            v = v.html(lang) if html else v.text(lang)
+        elif isinstance(v, Codes) and html:
+            v = Markup(", ").join(Markup("<code>{}</code>").format(c) for c in v)
+        elif isinstance(v, Code) and html:
+            v = Markup("<code>{}</code>").format(v)
+        values[k] = str(v) if isinstance(v, Codes) else v
+    text = t(key, lang)
+    return Markup(escape(text)).format(**values) if html else text.format(**values)
+
+
+class Msg(str):
+    """A message of the table, with its values: the English text as a ``str``, and any language
+    on demand (``msg.text("vi")``). Values that are themselves ``Msg`` render in the same
+    language. The validator's problems, the importer's notes and the errors are ``Msg``, so
+    logs and JSON keep one language while the command line and the pages speak the user's.
+    """
+
+    key: str
+    params: dict
+
+    def __new__(cls, key: str, **params):
+        self = super().__new__(cls, _fill(key, "en", params))
+        self.key, self.params = key, params
+        return self
+
+    def text(self, lang: str = "vi") -> str:
+        return _fill(self.key, lang, self.params)
+
+    def html(self, lang: str = "vi") -> Markup:
+        """The message as safe HTML: values escaped, :class:`Codes` in ``<code>``."""
+        return _fill(self.key, lang, self.params, html=True)
+
+    def __reduce__(self):  # copy, deepcopy (dataclasses.asdict) and pickle keep the key
+        return (_msg, (self.key, self.params))
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+def _msg(key: str, params: dict) -> Msg:
+    return Msg(key, **params)
+
+
+def say(value, lang: str = "vi", html: bool = False) -> str:
+    """``value`` in ``lang``: a :class:`Msg` rendered, an error's message, anything else as text
+    (``html``: as safe HTML, codes in ``<code>``)."""
+    if isinstance(value, BaseException):
+        value = value.args[0] if len(value.args) == 1 else str(value)
+    if isinstance(value, Msg):
+        return value.html(lang) if html else value.text(lang)
+    return escape(str(value)) if html else str(value)
+
+
+# --- numbers and dates for the language (Babel) -------------------------------------------------
+
+def _missing(value) -> bool:
+    return value is None or value != value or (isinstance(value, str) and not value.strip())
+
+
+def number(value, lang: str = "vi", places: int | None = None, max_places: int = 2) -> str:
+    """A number written for ``lang``: ``1.987``, ``698,31``, ``29,1`` (vi); ``1,987``, ``698.31`` (en).
+
+    ``places`` fixes the decimals; by default as many as needed, at most ``max_places``. A
+    missing value (None, NaN, '') gives ''.
+    """
+    if _missing(value):
+        return ""
+    decimals = "#" * max_places if places is None else "0" * places
+    return format_decimal(float(value), format="#,##0" + ("." + decimals if decimals else ""), locale=lang)
+
+
+def number_span(low, high, lang: str = "vi", places: int | None = None) -> str:
+    """``12–15``, or one number when both ends are equal (or ``high`` is missing)."""
+    if _missing(high) or high == low:
+        return number(low, lang, places)
+    return f"{number(low, lang, places)}–{number(high, lang, places)}"
+
+
+def percent(share, lang: str = "vi", places: int = 0) -> str:
+    """A share (0.48) as a percentage for ``lang``: ``48%``; '' when missing."""
+    if _missing(share):
+        return ""
+    return format_percent(float(share), format="#,##0" + ("." + "0" * places if places else "") + "%",
+                          locale=lang)
+
+
+DATE_FORMATS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
+
+
+def date(value, lang: str = "vi") -> str:
+    """A date for people: ``02/12/2026`` (vi), ``2 Dec 2026`` (en). ISO text, a date or a
+    datetime; text that is not an ISO date is returned as it is. Data files keep ISO dates."""
+    if _missing(value):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return format_date(value, DATE_FORMATS[lang], locale=lang)

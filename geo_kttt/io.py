@@ -15,6 +15,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from openpyxl.worksheet.properties import PageSetupProperties
 
 from .text import nfc
 
@@ -99,3 +100,14 @@ def write_layer_file(df: pd.DataFrame, path: Path, columns: list[str]) -> None:
     with atomic_path(path) as tmp:
         out.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n",
                    quoting=csv.QUOTE_MINIMAL)
+
+
+def xlsx_print_setup(ws) -> None:
+    """An openpyxl sheet that prints on readable pages: landscape A4, every column fitted to the
+    page's width (as many pages down as needed), the header row repeated, the header frozen."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = "1:1"
+    ws.freeze_panes = "A2"

@@ -72,3 +72,30 @@ def test_no_module_registers_strings_of_its_own():
     users = [str(p.relative_to(ROOT)) for p in PACKAGE.rglob("*.py")
              if re.search(r"\bregister\(\{", p.read_text(encoding="utf-8"))]
     assert not users
+
+
+@pytest.mark.parametrize("value, vi, en", [(1987, "1.987", "1,987"), (698.31, "698,31", "698.31"),
+                                           (1300, "1.300", "1,300"), (0.5, "0,5", "0.5"), (None, "", "")])
+def test_numbers_follow_the_language(value, vi, en):
+    assert (i18n.number(value, "vi"), i18n.number(value, "en")) == (vi, en)
+
+
+def test_fixed_decimals_ranges_percentages_and_dates():
+    assert i18n.number(29.14, "vi", 1) == "29,1" and i18n.number(29.14, "en", 1) == "29.1"
+    assert i18n.number(105.335581, "vi", max_places=6) == "105,335581"
+    assert i18n.number_span(1987, 1990, "vi") == "1.987–1.990" and i18n.number_span(12, 12, "en") == "12"
+    assert i18n.percent(0.482, "vi") == "48%"
+    assert i18n.date("2026-12-02", "vi") == "02/12/2026" and i18n.date("2026-12-02", "en") == "2 Dec 2026"
+    assert i18n.date("2026-12-02T08:00:00+00:00", "vi") == "02/12/2026" and i18n.date("soon", "vi") == "soon"
+
+
+def test_a_message_is_english_text_and_speaks_either_language():
+    m = i18n.Msg("err_unknown_values", name=i18n.Code("status"), bad=i18n.Codes(["done"]),
+                 allowed=i18n.Codes(["planned", "pilot"]))
+    assert m == "status: unknown value(s) done; allowed: planned, pilot" and isinstance(m, str)
+    assert m.text("vi") == "status: không có giá trị done; dùng một trong: planned, pilot"
+    assert "<code>planned</code>, <code>pilot</code>" in m.html("vi")
+    assert i18n.say(ValueError(m), "vi") == m.text("vi")
+    import copy
+    import pickle
+    assert copy.deepcopy(m).text("vi") == pickle.loads(pickle.dumps(m)).text("vi") == m.text("vi")

@@ -79,6 +79,7 @@ class Coverage:
     service_areas: gpd.GeoDataFrame
     notes: list = field(default_factory=list)
     kinds: dict = field(default_factory=dict)
+    titles: dict = field(default_factory=dict)  # the layer's title {vi, en}
 
     def unserved(self) -> list[str]:
         """Codes of the units served neither by a declared area nor within a radius."""
@@ -245,7 +246,7 @@ def compute(frames, layer: str = "waste_facilities", by: str = "commune",
     units = add_context(units, frames, level, fac)
     units = units.drop(columns=["declared_by", "radius_by", "members"])
     return Coverage(layer, tuple(statuses), level, by, units, fac, areas, notes,
-                    frames.catalog[layer].kinds)
+                    frames.catalog[layer].kinds, frames.catalog[layer].title)
 
 
 @dataclass

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import io
 from ..catalog import COLUMNS, FIELDS, PRECISIONS, STATUSES
+from ..i18n import Codes, Msg
 from ..text import safe_cell
 from .selection import IMPRECISE, ExportError, Selection, describe, scope_name, select_sites
 
@@ -70,7 +71,7 @@ def write_data(atlas, sel: Selection, fmt: str, dest: Path) -> Path:
     writers = {"gpkg": _gpkg, "geojson": _geojson, "shp": _shp_zip, "kml": _kml, "csv": _csv,
                "xlsx": _xlsx}
     if fmt not in writers:
-        raise ExportError(f"format '{fmt}': use one of {', '.join(FORMATS)}")
+        raise ExportError(Msg("err_export_format", value=fmt, allowed=Codes(FORMATS)))
     dest = Path(dest)
     gdf = export_frame(atlas, sel)
     with io.atomic_path(dest) as tmp:

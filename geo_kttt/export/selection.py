@@ -19,7 +19,7 @@ from shapely.geometry import box
 
 from ..catalog import PRECISIONS, STATUSES
 from ..errors import AtlasError
-from ..i18n import t
+from ..i18n import Code, Codes, Msg, t
 from ..text import nfc, slug
 
 # The Vietnam - Cambodia / Mekong Delta window a bounding box must fall in (lon/lat).
@@ -78,11 +78,9 @@ def _bbox(text: str) -> tuple:
     except ValueError:
         box = ()
     if len(box) != 4 or not (box[0] < box[2] and box[1] < box[3]):
-        raise ExportError(f"bbox '{text}': give four numbers min_lon,min_lat,max_lon,max_lat "
-                          "(e.g. bbox=105.0,10.3,105.5,10.7) with min < max")
+        raise ExportError(Msg("err_bbox_shape", value=text))
     if box[0] < REGION[0] or box[1] < REGION[1] or box[2] > REGION[2] or box[3] > REGION[3]:
-        raise ExportError(f"bbox '{text}' lies outside {REGION}: use longitude, latitude in "
-                          "degrees (EPSG:4326) around An Giang")
+        raise ExportError(Msg("err_bbox_region", value=text, region=REGION))
     return box
 
 
@@ -105,18 +103,21 @@ def selection_from_query(args: Mapping, atlas) -> Selection:
     layers = _listarg(args, "layers") + _listarg(args, "layer")
     unknown = [v for v in layers if v not in atlas.catalog]
     if unknown:
-        raise ExportError(f"layers: unknown {unknown}; allowed: {', '.join(atlas.catalog)}")
+        raise ExportError(Msg("err_unknown_values", name=Code("layers"), bad=Codes(unknown),
+                              allowed=Codes(atlas.catalog)))
     statuses = _listarg(args, "status")
     bad = [s for s in statuses if s not in STATUSES]
     if bad:
-        raise ExportError(f"status: unknown {bad}; allowed: {', '.join(STATUSES)}")
+        raise ExportError(Msg("err_unknown_values", name=Code("status"), bad=Codes(bad),
+                              allowed=Codes(STATUSES)))
     district = (args.get("district") or "").strip() or None
     codes = list(atlas.districts().code)
     if district and district not in codes:
-        raise ExportError(f"district '{district}' is not a district code; use one of {', '.join(codes)}")
+        raise ExportError(Msg("err_unknown_district", name=Code("district"), code=district,
+                              allowed=Codes(codes)))
     verified = (args.get("verified") or "").strip().lower()
     if verified not in ("", "1", "0", "true", "false"):
-        raise ExportError(f"verified '{verified}': use 1 (verified only), 0 (unverified only) or leave out")
+        raise ExportError(Msg("err_export_verified", value=verified))
     bbox = _bbox(args["bbox"]) if args.get("bbox") else None
     return Selection(tuple(dict.fromkeys(layers)), district, bbox, tuple(dict.fromkeys(statuses)),
                      None if verified == "" else verified in ("1", "true"))

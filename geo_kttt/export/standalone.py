@@ -26,7 +26,7 @@ from .. import settings
 from ..i18n import t
 from ..maps.assets import STATIC, components, file_for
 from ..maps.build import AtlasLayers, build_map, layer_info
-from ..maps.data import Filters, site_feature
+from ..maps.data import Filters, site_feature, with_names
 from .selection import Selection, describe, scope_name, select_sites
 
 TEMPLATES = STATIC.parent / "templates"
@@ -76,7 +76,8 @@ def build_standalone_map(atlas, sel: Selection, lang: str, tiles: str | None):
     shown = select_sites(atlas, sel)
     cfg = _config(m)
     cfg["sites"] = {"type": "FeatureCollection",
-                    "features": [site_feature(r, full=True) for r in shown.itertuples()]}
+                    "features": [with_names(atlas, site_feature(r, full=True), lang)
+                                 for r in shown.itertuples()]}
     cfg["layers"] = layer_info(atlas.catalog, lang, shown.layer.value_counts().to_dict())
     cfg["iconsUrl"] = ""  # the sprite is inside the page
     return m

@@ -19,7 +19,7 @@ from folium.plugins import Fullscreen
 
 from .. import settings
 from ..catalog import FIELDS, PRECISIONS, STATUSES
-from ..i18n import t
+from ..i18n import number, number_span, t
 from ..text import script_json
 from .data import (
     Filters,
@@ -29,6 +29,7 @@ from .data import (
     metric_values,
     site_feature,
     sites_geojson,
+    with_names,
 )
 
 CENTER = (10.45, 105.2)  # An Giang (pre-2025)
@@ -50,8 +51,8 @@ def strings(catalog: dict, lang: str) -> dict:
     """Every label the map script needs, in ``lang``: fields, statuses, precisions, kinds, units."""
     col = 2 if lang == "vi" else 3
     keys = ("legend", "layer", "districts", "imprecise", "precise", "pos_commune", "pos_district", "yes",
-            "no", "sources", "district", "loading", "load_failed", "sites_shown", "no_data", "split_unit",
-            "new_unit", "split_short")
+            "no", "sources", "district", "commune", "loading", "load_failed", "sites_shown", "no_data",
+            "split_unit", "new_unit", "split_short")
     return {
         "ui": {k: t(k, lang) for k in keys},
         "fields": {name: spec[col] for name, spec in FIELDS.items()},
@@ -73,9 +74,11 @@ def choropleth(atlas, filters: Filters, metric: str | None, lang: str) -> dict |
     if not metric:
         return None
     values, label = metric_values(atlas, filters, metric, lang)
+    texts = {code: number(v, lang) for code, v in values.items()}  # as the tables write them
     top = max(values.values(), default=0)
     if top <= 0:
-        return {"label": label, "colors": {c: ZERO_COLOR for c in values}, "classes": [], "values": values}
+        return {"label": label, "colors": {c: ZERO_COLOR for c in values}, "classes": [], "values": values,
+                "texts": texts}
     counts = metric.startswith("count")
     n = len(CLASS_COLORS)
     step = math.ceil(top / n) if counts else top / n  # whole numbers of sites per class
@@ -84,9 +87,11 @@ def choropleth(atlas, filters: Filters, metric: str | None, lang: str) -> dict |
     classes = [{"from": i * step + 1 if counts else round(i * step, 3),
                 "to": (i + 1) * step if counts else round((i + 1) * step, 3), "color": c}
                for i, c in enumerate(palette)]
+    for c in classes:
+        c["text"] = number_span(c["from"], c["to"], lang).replace("–", " – ")
     colors = {code: ZERO_COLOR if v <= 0 else palette[min(int(math.ceil(v / step)) - 1, n - 1)]
               for code, v in values.items()}
-    return {"label": label, "colors": colors, "classes": classes, "values": values}
+    return {"label": label, "colors": colors, "classes": classes, "values": values, "texts": texts}
 
 
 class RawScript(Element):
@@ -203,7 +208,7 @@ def map_config(atlas, lang, visible, filters, embed, sites_url, site_url, metric
     shown = filter_sites(all_sites(atlas), filters, with_layers=False)
     counts = shown.layer.value_counts().to_dict()
     config = {
-        "lang": lang,
+        "lang": lang, "locale": lang,  # numbers in the script: Intl.NumberFormat(locale)
         "layers": layer_info(catalog, lang, counts),
         "visible": [lid for lid in visible if lid in catalog],
         "strings": strings(catalog, lang),
@@ -213,7 +218,7 @@ def map_config(atlas, lang, visible, filters, embed, sites_url, site_url, metric
     }
     if embed:
         config["sites"] = {"type": "FeatureCollection",
-                           "features": [site_feature(r) for r in shown.itertuples()]}
+                           "features": [with_names(atlas, site_feature(r), lang) for r in shown.itertuples()]}
     else:
         config["sitesUrl"] = sites_url
         config["siteUrl"] = site_url

@@ -10,7 +10,7 @@ from ..coverage.checks import data_checks, district_layer_states, layer_complete
 from ..coverage.map import coverage_map
 from ..coverage.report import HEADERS, rows, summary_lines, to_csv, to_xlsx
 from ..coverage.units import LEVELS
-from ..i18n import t
+from ..i18n import Code, Codes, Msg, t
 from ..maps import assets
 from ..text import slug
 from .common import get_atlas
@@ -22,22 +22,24 @@ def _params(atlas):
     """Layer, level, statuses and radius from the query string; 400 with what is allowed."""
     layer = request.args.get("layer", "waste_facilities")
     if layer not in atlas.catalog:
-        abort(400, f"layer: unknown {layer!r}; allowed: {', '.join(atlas.catalog)}")
+        abort(400, Msg("err_unknown_values", name=Code("layer"), bad=f"'{layer}'",
+                       allowed=Codes(atlas.catalog)))
     by = request.args.get("by", "commune")
     if by not in LEVELS:
-        abort(400, f"by: unknown {by!r}; allowed: {', '.join(LEVELS)}")
+        abort(400, Msg("err_unknown_values", name=Code("by"), bad=f"'{by}'", allowed=Codes(LEVELS)))
     statuses = [s for v in request.args.getlist("status") for s in v.split(",") if s.strip()]
     statuses = statuses or default_statuses(atlas.catalog[layer])
     bad = [s for s in statuses if s not in atlas.catalog[layer].statuses]
     if bad:
-        abort(400, f"status: {bad} not used by {layer}; allowed: {', '.join(atlas.catalog[layer].statuses)}")
+        abort(400, Msg("err_cov_status", bad=Codes(bad), layer=layer,
+                       allowed=Codes(atlas.catalog[layer].statuses)))
     raw = request.args.get("radius_km", "").strip().replace(",", ".")
     try:
         radius = float(raw) if raw else None
     except ValueError:
-        abort(400, f"radius_km: {raw!r} is not a number of kilometres")
+        abort(400, Msg("err_radius_nan", value=raw))
     if radius is not None and not 0 < radius <= 200:
-        abort(400, "radius_km: give a radius between 0 and 200 km")
+        abort(400, Msg("err_radius_range"))
     return layer, by, statuses, radius
 
 
@@ -67,7 +69,7 @@ def page():
     return render_template(
         "coverage/page.html", map=assets.components(m), cov=cov, table=rows(cov, g.lang),
         unserved_codes=set(cov.unserved()),
-        headers={k: v[0 if g.lang == "vi" else 1] for k, v in HEADERS.items()},
+        headers={k: v[g.lang] for k, v in HEADERS.items()},
         summary=summary_lines(cov, g.lang), layers=[(k, v.title[g.lang]) for k, v in atlas.catalog.items()],
         layer=layer, by=by, levels=LEVELS, statuses=statuses, radius=radius,
         layer_statuses=[(s, STATUSES[s][g.lang]) for s in lay.statuses],
@@ -90,7 +92,8 @@ def download(fmt):
     if fmt == "csv":
         body, mime = to_csv(cov, g.lang), "text/csv; charset=utf-8"
     else:
-        body = to_xlsx(cov, layer_completeness(frames), data_checks(frames), g.lang)
+        body = to_xlsx(cov, layer_completeness(frames), data_checks(frames), g.lang,
+                       {k: v.title[g.lang] for k, v in atlas.catalog.items()})
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(body, mimetype=mime,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, render_template, url_for
 
 from ..catalog import STATUSES
+from ..i18n import Msg
 from ..maps import assets
 from ..maps.build import IMPRECISE, build_map
 from ..maps.data import Filters, all_sites, filter_sites
@@ -77,7 +78,7 @@ def district(code):
     districts = atlas.districts()
     match = districts[districts.code == code]
     if match.empty:
-        abort(404, f"no district with code {code}; see /districts for the list")
+        abort(404, Msg("err_no_district", code=code))
     info = match.iloc[0]
     filters = Filters(district=code)
     sites = filter_sites(all_sites(atlas), filters).sort_values(["layer", "name_vi"])

@@ -17,7 +17,7 @@ from ..export.downloads import FORMATS, write_data
 from ..export.pack import investor_pack, standalone_html
 from ..export.selection import describe, file_stem, selection_from_query
 from ..export.sheet import render_sheet
-from ..i18n import t
+from ..i18n import Code, Codes, Msg, t
 from .common import get_atlas
 
 bp = Blueprint("exports", __name__, url_prefix="/export")
@@ -45,7 +45,7 @@ def _selection():
 def _choice(name: str, allowed, default: str) -> str:
     value = request.args.get(name, default)
     if value not in allowed:
-        abort(400, f"{name} must be one of {', '.join(allowed)}")
+        abort(400, Msg("err_choice", name=Code(name), allowed=Codes(allowed)))
     return value
 
 

@@ -18,7 +18,7 @@ from flask import (
 )
 
 from ..catalog import STATUSES
-from ..i18n import t
+from ..i18n import Code, Codes, Msg, number_span, percent, t
 from ..maps import assets
 from ..maps.build import IMPRECISE, build_map
 from ..maps.data import (
@@ -52,13 +52,13 @@ def _focus(atlas, value: str) -> dict | None:
     if kind == "site":
         layer, _, site_id = ref.partition("/")
         if site_detail(atlas, layer, site_id) is None:
-            abort(404, f"focus: no site {ref}")
+            abort(404, Msg("err_focus_site", ref=ref))
         return {"layer": layer, "id": site_id}
     hit = next((r for r in search(atlas, ref, limit=50) if r["kind"] == kind and r["id"] == ref), None)
     if hit is None or not hit.get("bbox"):
         abort(400 if kind not in ("district", "commune", "new_commune") else 404,
-              f"focus: use site:<layer>/<id>, district:<code>, commune:<code> or new_commune:<code>; "
-              f"nothing found for {value!r}")
+              Msg("err_focus", value=value, forms=Codes(("site:<layer>/<id>", "district:<code>",
+                                                          "commune:<code>", "new_commune:<code>"))))
     return {"bbox": hit["bbox"]}
 
 
@@ -66,19 +66,18 @@ def panel_summary(sites, lang: str, catalog: dict) -> dict:
     """Counts by status, capacity totals per unit and shares, for the side panel."""
     n = len(sites)
     labels = {u: text[lang] for layer in reversed(list(catalog.values())) for u, text in layer.units.items()}
-    num = lambda v: f"{v:,.1f}".rstrip("0").rstrip(".")  # noqa: E731
-    span = lambda c: num(c["min"]) + (f"–{num(c['max'])}" if c["max"] != c["min"] else "")  # noqa: E731
+    span = lambda c: number_span(c["min"], c["max"], lang, 1 if c["max"] % 1 or c["min"] % 1 else 0)  # noqa: E731
     capacity = [(labels.get(unit, unit), span(c))
                 for unit, c in capacity_totals(sites[sites.capacity_unit.astype(bool)]).items()]
     return {"total": n,
             "by_status": [(STATUSES[k][lang], int(v)) for k, v in sites.status.value_counts().items()],
             "capacity": capacity,
-            "verified": f"{sites.verified.mean():.0%}" if n else "–",
-            "imprecise": f"{sites.location_precision.isin(IMPRECISE).mean():.0%}" if n else "–"}
+            "verified": percent(sites.verified.mean(), lang) if n else "–",
+            "imprecise": percent(sites.location_precision.isin(IMPRECISE).mean(), lang) if n else "–"}
 
 
 def _site_url() -> str:
-    return url_for("pages.api_site", layer="LAYER", site_id="SITE").replace("LAYER", "{layer}") \
+    return url_for("pages.api_site", layer="LAYER", site_id="SITE", lang=g.lang).replace("LAYER", "{layer}") \
         .replace("SITE", "{id}")
 
 
@@ -89,7 +88,8 @@ def index():
     filters = _filters(atlas)
     metric = request.args.get("metric", "").strip() or None
     if metric and metric not in dict(metric_options(atlas, g.lang)):
-        abort(400, f"metric: unknown {metric!r}; allowed: {', '.join(dict(metric_options(atlas, g.lang)))}")
+        abort(400, Msg("err_unknown_values", name=Code("metric"), bad=f"'{metric}'",
+                       allowed=Codes(dict(metric_options(atlas, g.lang)))))
     focus = _focus(atlas, request.args.get("focus", "").strip())
     query = {k: v for k, v in filters.query().items() if k != "layers"} | {"lang": g.lang}
     sites_url = url_for("pages.api_sites", **query)
@@ -123,9 +123,9 @@ def api_sites():
 @bp.get("/api/sites/<layer>/<site_id>")
 def api_site(layer, site_id):
     """One site with every popup field, as a GeoJSON Feature."""
-    feature = site_detail(get_atlas(), layer, site_id)
+    feature = site_detail(get_atlas(), layer, site_id, g.lang)
     if feature is None:
-        abort(404, f"no site {site_id} in layer {layer}")
+        abort(404, Msg("err_no_site", site=site_id, layer=layer))
     return Response(_json(feature), mimetype="application/geo+json")
 
 
@@ -138,7 +138,7 @@ def api_search():
     """Search sites, districts and communes without diacritics: ?q=chau doc."""
     q = request.args.get("q", "")
     if len(q) > 200:
-        abort(400, "q: at most 200 characters")
+        abort(400, Msg("err_q_long"))
     results = search(get_atlas(), q)
     for r in results:
         r["kind_label"] = t(f"kind_{r['kind']}", g.lang)
@@ -150,7 +150,7 @@ def search_page():
     """Search results as a page (works without JavaScript)."""
     q = request.args.get("q", "")
     if len(q) > 200:
-        abort(400, "q: at most 200 characters")
+        abort(400, Msg("err_q_long"))
     results = search(get_atlas(), q, limit=100)
     return render_template("pages/search.html", q=q, results=results)
 
@@ -159,7 +159,7 @@ def search_page():
 def vendor(package, filename):
     """Pinned front-end packages, vendored in the package (Leaflet and its plugins)."""
     if package not in assets.VENDOR_PACKAGES:
-        abort(404, f"no vendored package {package}")
+        abort(404, Msg("err_no_vendor", package=package))
     return send_from_directory(VENDOR / package, filename, max_age=86400)
 
 
