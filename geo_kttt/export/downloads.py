@@ -19,8 +19,9 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import io
-from ..catalog import COLUMNS, FIELDS, PRECISIONS, STATUSES
-from ..i18n import Codes, Msg
+from ..catalog import COLUMNS, FIELDS, PRECISIONS, STATUSES, attribution_texts
+from ..i18n import LANGS, Codes, Msg, date, number_span, t
+from ..maps.data import unit_label
 from ..text import safe_cell
 from .selection import IMPRECISE, ExportError, Selection, describe, scope_name, select_sites
 
@@ -32,27 +33,46 @@ FORMATS = {  # format -> (file suffix, content type)
     "csv": (".csv", "text/csv; charset=utf-8"),
     "xlsx": (".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
-OUT_COLUMNS = ["layer"] + COLUMNS + ["position_source"]
-EXTRA_FIELDS = {"layer": ("str", True, "Lớp dữ liệu", "Layer"),
-                "position_source": ("str", True, "Nguồn của điểm vẽ", "Where the drawn point comes from")}
+# Beside a code, what it says in words (in the export's language): code column -> label column.
+LABEL_COLUMNS = {"kind": "kind_label", "district_code": "district_name", "commune_code": "commune_name",
+                 "status": "status_label"}
+OUT_COLUMNS = ["layer"] + [c for col in COLUMNS for c in (col, LABEL_COLUMNS.get(col)) if c] \
+    + ["position_source"]
+EXTRA_FIELDS = {name: ("str", name in ("layer", "position_source"), *(t(f"dl_{name}", x) for x in LANGS))
+                for name in ("layer", "position_source", *LABEL_COLUMNS.values())}
 # Shapefile (dBase) field names are at most 10 characters.
 SHP_NAMES = {"district_code": "dist_code", "commune_code": "comm_code", "capacity_max": "cap_max",
              "capacity_unit": "cap_unit", "location_precision": "loc_prec",
-             "position_source": "pos_source"}
+             "position_source": "pos_source", "kind_label": "kind_lbl", "district_name": "dist_name",
+             "commune_name": "comm_name", "status_label": "stat_lbl"}
 DBF_MAX_BYTES = 254
 KML_NS = "http://www.opengis.net/kml/2.2"
 
 
-def export_frame(atlas, sel: Selection) -> gpd.GeoDataFrame:
-    """The selected sites with the download columns, in catalog then id order."""
+def export_frame(atlas, sel: Selection, lang: str = "vi") -> gpd.GeoDataFrame:
+    """The selected sites with the download columns, in catalog then id order; the names of
+    district and commune and the status and kind labels in ``lang`` beside their codes."""
     sites = select_sites(atlas, sel)
     order = {lid: i for i, lid in enumerate(atlas.catalog)}
     sites = sites.assign(_o=sites.layer.map(order)).sort_values(["_o", "id"]).drop(columns="_o")
     sites["year"] = sites["year"].astype("Int64")
+    districts = dict(zip(atlas.districts().code, atlas.districts().name, strict=True))
+    points = atlas.table("commune_points")
+    communes = {} if points is None else dict(zip(points.code, points.name, strict=True))
+    sites["district_name"] = sites.district_code.map(districts).fillna("")
+    sites["commune_name"] = sites.commune_code.map(communes).fillna("")
+    sites["status_label"] = sites.status.map(lambda s: STATUSES.get(s, {}).get(lang, s))
+    sites["kind_label"] = [atlas.catalog[lid].kinds.get(k, {}).get(lang, k)
+                           for lid, k in zip(sites.layer, sites.kind, strict=True)]
     return gpd.GeoDataFrame(sites[OUT_COLUMNS + ["geometry"]].reset_index(drop=True), crs=4326)
 
 
-def write_data(atlas, sel: Selection, fmt: str, dest: Path) -> Path:
+def column_label(name: str, lang: str) -> str:
+    """A download column's header for people (the XLSX header row) in ``lang``."""
+    return (FIELDS.get(name) or EXTRA_FIELDS[name])[2 if lang == "vi" else 3]
+
+
+def write_data(atlas, sel: Selection, fmt: str, dest: Path, lang: str = "vi") -> Path:
     """Write the selection as ``fmt`` (a key of FORMATS) to ``dest``, atomically.
 
     Parameters
@@ -62,6 +82,8 @@ def write_data(atlas, sel: Selection, fmt: str, dest: Path) -> Path:
     fmt : str
         gpkg, geojson, shp (a zip), kml, csv or xlsx.
     dest : Path
+    lang : {'vi', 'en'}
+        The language of the labels beside the codes (and of the XLSX headers and notes).
 
     Returns
     -------
@@ -73,9 +95,9 @@ def write_data(atlas, sel: Selection, fmt: str, dest: Path) -> Path:
     if fmt not in writers:
         raise ExportError(Msg("err_export_format", value=fmt, allowed=Codes(FORMATS)))
     dest = Path(dest)
-    gdf = export_frame(atlas, sel)
+    gdf = export_frame(atlas, sel, lang)
     with io.atomic_path(dest) as tmp:
-        writers[fmt](atlas, sel, gdf, tmp)
+        writers[fmt](atlas, sel, gdf, tmp, lang)
     return dest
 
 
@@ -84,11 +106,11 @@ def _by_layer(atlas, sel, gdf):
     return [(lid, gdf[gdf.layer == lid]) for lid in sel.layer_ids(atlas.catalog)]
 
 
-def _gpkg(atlas, sel, gdf, path):
+def _gpkg(atlas, sel, gdf, path, lang):
     meta = atlas.metadata
     dataset = {"TITLE": f"{meta['title_vi']} / {meta['title_en']}", "DATA_DATE": meta["data_date"],
                "VERSION": meta["version"], "FILTERS": describe(atlas, sel, "en"),
-               "ATTRIBUTION": " | ".join(a["text"] for a in meta["attribution"])}
+               "ATTRIBUTION": " | ".join(attribution_texts(meta, "en"))}
     for i, (lid, part) in enumerate(_by_layer(atlas, sel, gdf)):
         layer = atlas.catalog[lid]
         desc = (f"{layer.description['vi']} / {layer.description['en']} Data date {meta['data_date']}. "
@@ -99,7 +121,7 @@ def _gpkg(atlas, sel, gdf, path):
                         dataset_metadata=dataset if i == 0 else None)
 
 
-def _geojson(atlas, sel, gdf, path):
+def _geojson(atlas, sel, gdf, path, lang):
     io.write_vector(gdf, path, layer="sites", geometry_type="Point")
 
 
@@ -111,7 +133,7 @@ def _dbf_text(value: str) -> str:
     return out + "…"
 
 
-def _shp_zip(atlas, sel, gdf, path):
+def _shp_zip(atlas, sel, gdf, path, lang):
     with tempfile.TemporaryDirectory() as scratch, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for lid, part in _by_layer(atlas, sel, gdf):
             part = part.rename(columns=SHP_NAMES)
@@ -139,8 +161,7 @@ def shp_readme(atlas, sel) -> str:
     return "\n".join(lines + about_lines(atlas, sel, "en"))
 
 
-def _kml(atlas, sel, gdf, path):
-    lang = "vi"
+def _kml(atlas, sel, gdf, path, lang):
     out = gdf.assign(Name=gdf[f"name_{lang}"], Description=[_popup(atlas, r) for r in gdf.itertuples()])
     io.write_vector(out, path, layer="sites", geometry_type="Point",
                     dataset_options={"NameField": "Name", "DescriptionField": "Description"})
@@ -154,7 +175,9 @@ def _popup(atlas, r) -> str:
             ("Tên / Name", f"{r.name_vi} / {r.name_en}"),
             ("Tình trạng / Status", " / ".join(STATUSES[r.status].values()) if r.status in STATUSES
              else r.status),
-            ("Công suất / Capacity", "" if pd.isna(r.capacity) else f"{r.capacity:g} {r.capacity_unit}"),
+            ("Công suất / Capacity", "" if pd.isna(r.capacity) else " / ".join(
+                f"{number_span(r.capacity, r.capacity_max, x)} "
+                f"{unit_label(atlas.catalog, r.capacity_unit, x)}" for x in LANGS)),
             ("Độ chính xác vị trí / Location precision",
              f"{PRECISIONS[r.location_precision]['vi']} / {PRECISIONS[r.location_precision]['en']}"),
             ("Đã kiểm chứng / Verified", "có / yes" if r.verified else "không / no"),
@@ -207,7 +230,7 @@ def style_kml(path: Path, atlas, gdf) -> None:
     tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
-def _csv(atlas, sel, gdf, path):
+def _csv(atlas, sel, gdf, path, lang):
     df = pd.DataFrame(gdf.drop(columns="geometry"))
     for col in ("verified", "in_report"):
         df[col] = df[col].map({True: "true", False: "false"})
@@ -215,8 +238,9 @@ def _csv(atlas, sel, gdf, path):
     df.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
 
 
-def _xlsx(atlas, sel, gdf, path):
-    """A sheet per chosen layer, then 'about'; every cell through safe_cell."""
+def _xlsx(atlas, sel, gdf, path, lang):
+    """A sheet per chosen layer (headers in ``lang``), then 'about'; every cell through safe_cell;
+    each sheet prints on readable pages (landscape, fitted to the width, header row repeated)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -225,15 +249,18 @@ def _xlsx(atlas, sel, gdf, path):
     bold = Font(bold=True)
     for lid, part in _by_layer(atlas, sel, gdf):
         ws = wb.create_sheet(lid[:31])
-        ws.append(OUT_COLUMNS)
+        ws.append([column_label(c, lang) for c in OUT_COLUMNS])
         for row in part[OUT_COLUMNS].itertuples(index=False):
             ws.append([_xl(v) for v in row])
-        _finish(ws, bold, {"name_vi": 40, "name_en": 40, "sources": 60, "notes": 60})
+        _finish(ws, bold, OUT_COLUMNS, {"name_vi": 40, "name_en": 40, "sources": 60, "notes": 60,
+                                        "district_name": 16, "commune_name": 16, "kind_label": 24,
+                                        "status_label": 18})
     ws = wb.create_sheet("about")
-    ws.append(["section", "key", "Tiếng Việt", "English"])
+    head = ["section", "key", "Tiếng Việt", "English"]
+    ws.append([t(f"about_head_{h}", "vi") + " / " + t(f"about_head_{h}", "en") for h in head[:2]] + head[2:])
     for row in about_rows(atlas, sel):
         ws.append([_xl(v) for v in row])
-    _finish(ws, bold, {"section": 12, "key": 22, "Tiếng Việt": 80, "English": 80})
+    _finish(ws, bold, head, {"section": 12, "key": 22, "Tiếng Việt": 80, "English": 80})
     wb.save(path)
 
 
@@ -246,28 +273,27 @@ def _xl(value):
     return safe_cell(value)
 
 
-def _finish(ws, bold, widths):
-    """Bold header, frozen first row, column widths by header name."""
+def _finish(ws, bold, columns, widths):
+    """Bold header, column widths by column name, frozen header and the print setup."""
     from openpyxl.utils import get_column_letter
 
-    for i, cell in enumerate(ws[1], start=1):
+    for i, (cell, name) in enumerate(zip(ws[1], columns, strict=True), start=1):
         cell.font = bold
-        ws.column_dimensions[get_column_letter(i)].width = widths.get(cell.value, 14)
-    ws.freeze_panes = "A2"
+        ws.column_dimensions[get_column_letter(i)].width = widths.get(name, 14)
+    io.xlsx_print_setup(ws)
 
 
 def about_lines(atlas, sel: Selection, lang: str) -> list[str]:
     """Title, extent, data date, version, filters, sources and precision meanings as text."""
     m = atlas.metadata
-    en = lang == "en"
-    lines = [f"{'Atlas' if en else 'Bản đồ'}: {m['title_' + lang]} ({'version' if en else 'phiên bản'} "
-             f"{m['version']}, {'built' if en else 'tạo lúc'} {m['built_at']})",
-             f"{'Extent' if en else 'Phạm vi'}: {scope_name(atlas, sel, lang)}",
-             f"{'Data date' if en else 'Ngày dữ liệu'}: {m['data_date']}",
-             f"{'Filters' if en else 'Bộ lọc'}: {describe(atlas, sel, lang)}",
-             "", "Sources and licences:" if en else "Nguồn và giấy phép:"]
-    lines += [f"  - {a['text']}" for a in m["attribution"]]
-    lines += ["", "Location precision:" if en else "Độ chính xác vị trí:"]
+    lines = [t("about_atlas", lang).format(title=m["title_" + lang], version=m["version"],
+                                           built=date(m["built_at"], lang)),
+             f"{t('about_extent', lang)}: {scope_name(atlas, sel, lang)}",
+             f"{t('sheet_data_date', lang)}: {date(m['data_date'], lang)}",
+             f"{t('sheet_filters', lang)}: {describe(atlas, sel, lang)}",
+             "", f"{t('sheet_sources', lang)}:"]
+    lines += [f"  - {text}" for text in attribution_texts(m, lang)]
+    lines += ["", f"{t('cov_precision', lang)}:"]
     lines += [f"  - {p} ({v[lang]}): {v['help_' + lang]}" for p, v in PRECISIONS.items()]
     return lines
 
@@ -276,18 +302,21 @@ def about_rows(atlas, sel: Selection) -> list[tuple]:
     """Rows of the XLSX 'about' sheet: (section, key, Vietnamese, English)."""
     m = atlas.metadata
     rows = [("atlas", "title", m["title_vi"], m["title_en"]),
-            ("atlas", "version", m["version"], m["built_at"]),
-            ("atlas", "data_date", m["data_date"], m["data_date"]),
+            ("atlas", "version", m["version"], m["version"]),
+            ("atlas", "built_at", *(date(m["built_at"], x) for x in LANGS)),
+            ("atlas", "data_date", *(date(m["data_date"], x) for x in LANGS)),
             ("extent", "scope", scope_name(atlas, sel, "vi"), scope_name(atlas, sel, "en")),
             ("extent", "filters", describe(atlas, sel, "vi"), describe(atlas, sel, "en"))]
-    rows += [("source", a["what"], a["text"], a["text"]) for a in m["attribution"]]
+    rows += [("source", a["what"], *(f"{a.get('what_' + x) or a['what']}: {a.get('text_' + x) or a['text']}"
+                                     for x in LANGS)) for a in m["attribution"]]
     rows += [("precision", p, f"{v['vi']}: {v['help_vi']}", f"{v['en']}: {v['help_en']}")
              for p, v in PRECISIONS.items()]
     rows += [("status", s, v["vi"], v["en"]) for s, v in STATUSES.items()]
     for name in OUT_COLUMNS:
         kind, req, vi, en = FIELDS.get(name) or EXTRA_FIELDS[name]
-        rows.append(("field", name, f"{vi} ({kind}{', bắt buộc' if req else ''})",
-                     f"{en} ({kind}{', required' if req else ''})"))
+        rows.append(("field", name, *(f"{label} ({t('type_' + kind, x)}"
+                                      f"{t('about_required', x) if req else ''})"
+                                      for x, label in (("vi", vi), ("en", en)))))
     for lid, layer in atlas.catalog.items():
         rows.append(("layer", lid, f"{layer.title['vi']}: {layer.description['vi']}",
                      f"{layer.title['en']}: {layer.description['en']}"))

@@ -19,7 +19,7 @@ from shapely.geometry import box
 
 from ..catalog import PRECISIONS, STATUSES
 from ..errors import AtlasError
-from ..i18n import Code, Codes, Msg, t
+from ..i18n import Code, Codes, Msg, number, t
 from ..text import nfc, slug
 
 # The Vietnam - Cambodia / Mekong Delta window a bounding box must fall in (lon/lat).
@@ -113,7 +113,7 @@ def selection_from_query(args: Mapping, atlas) -> Selection:
     district = (args.get("district") or "").strip() or None
     codes = list(atlas.districts().code)
     if district and district not in codes:
-        raise ExportError(Msg("err_unknown_district", name=Code("district"), code=district,
+        raise ExportError(Msg("err_export_district", code=district,
                               allowed=Codes(codes)))
     verified = (args.get("verified") or "").strip().lower()
     if verified not in ("", "1", "0", "true", "false"):
@@ -177,16 +177,14 @@ def describe(atlas, sel: Selection, lang: str) -> str:
         yes = t("export_yes" if sel.verified else "export_no", lang)
         parts.append(f"{t('export_verified', lang)}: {yes}")
     if sel.bbox:
-        parts.append(f"{t('export_bbox', lang)}: " + ", ".join(f"{v:.4f}" for v in sel.bbox))
+        parts.append(f"{t('export_bbox', lang)}: " + "; ".join(number(v, lang, 4) for v in sel.bbox))
     return "; ".join(parts) or t("export_no_filter", lang)
 
 
 def precision_note(lang: str) -> str:
     """One line saying what a hollow marker means."""
     names = " / ".join(PRECISIONS[p][lang] for p in IMPRECISE)
-    if lang == "en":
-        return f"Hollow markers: location known only to {names}; drawn at a reference point."
-    return f"Ký hiệu rỗng: vị trí chỉ biết đến {names.lower()}; đặt tại điểm tham chiếu."
+    return t("sheet_hollow", lang).format(names=names.lower() if lang == "vi" else names)
 
 
 Progress = Callable[[str], None]

@@ -24,7 +24,8 @@ from matplotlib.patches import Rectangle
 from shapely.geometry import box
 
 from .. import io
-from ..i18n import t
+from ..catalog import attribution_texts
+from ..i18n import date, number, t
 from ..sites import METRIC_CRS
 from .selection import (
     IMPRECISE,
@@ -108,7 +109,7 @@ def draw_sheet(atlas, sel: Selection, paper="A4", orientation="landscape", lang=
         view = _view(atlas, sel, ax, fig)
         drawn = _draw_map(ax, atlas, sel, sites, view, lang, k)
         _bare(ax, view)
-        scale = _scale_bar(ax, view, k)
+        scale = _scale_bar(ax, view, k, lang)
         _north(ax, lang, k)
         draw_locator(fig.add_axes(box_["locator"]), atlas, view, lang, k)
         legend = _legend(fig.add_axes(box_["legend"]), atlas, sites, shown, lang, k)
@@ -294,7 +295,7 @@ def _nice(length: float) -> float:
     return max(m * p for m in (1, 2, 5) if m * p <= length)
 
 
-def _scale_bar(ax, view, k) -> float:
+def _scale_bar(ax, view, k, lang="vi") -> float:
     """A four-segment bar in the lower left; returns its length in km."""
     w, h = view[2] - view[0], view[3] - view[1]
     length = _nice(w * 0.25)
@@ -303,7 +304,7 @@ def _scale_bar(ax, view, k) -> float:
         ax.add_patch(Rectangle((x0 + i * length / 4, y0), length / 4, bh, zorder=6, linewidth=0.6 * k,
                                facecolor="black" if i % 2 == 0 else "white", edgecolor="black"))
     km = length / 1000
-    for x, label in ((x0, "0"), (x0 + length, f"{km:g} km")):
+    for x, label in ((x0, "0"), (x0 + length, f"{number(km, 'vi' if lang == 'both' else lang)} km")):
         ax.text(x, y0 + bh * 2, label, ha="center", va="bottom", fontsize=7 * k, zorder=6,
                 bbox=HALO)
     return km
@@ -359,12 +360,13 @@ def _footer(ax, atlas, sel, lang, k):
     ax.axis("off")
     m = atlas.metadata
     langs = ("vi", "en") if lang == "both" else (lang,)
+    day = "vi" if lang == "both" else lang  # Vietnamese first: dates as Vietnamese write them
     line1 = " · ".join([
-        f"{_l('sheet_data_date', lang)}: {m['data_date']}",
-        f"{_l('sheet_version', lang)}: {m['version']} ({m['built_at'][:10]})",
+        f"{_l('sheet_data_date', lang)}: {date(m['data_date'], day)}",
+        f"{_l('sheet_version', lang)}: {m['version']} ({date(m['built_at'], day)})",
         _l("sheet_crs", lang) if lang != "both" else t("sheet_crs", "en")])
     filters = " | ".join(describe(atlas, sel, x) for x in langs)
-    sources = " · ".join(a["text"] for a in m["attribution"])
+    sources = " · ".join(attribution_texts(m, day))
     width = int(fig_chars(ax, 6 * k))
     text = "\n".join([line1, textwrap.fill(f"{_l('sheet_filters', lang)}: {filters}", width),
                       textwrap.fill(f"{_l('sheet_sources', lang)}: {sources}", width)])

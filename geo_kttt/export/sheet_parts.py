@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.patches import Rectangle
 from shapely.geometry import box
 
-from ..i18n import t
+from ..i18n import number, percent, t
 from ..sites import METRIC_CRS
 from ..summary import unit_summary
 from .selection import extent_districts
@@ -100,8 +100,9 @@ def summary_frame(atlas, sel, sites, shown, lang) -> pd.DataFrame:
     for r in rows:
         name = _l("sheet_total", lang) if r["code"] == "total" else r["name"]
         share = r["verified_share"]
-        out.append([name] + [r["layers"][lid]["count"] for lid in shown]
-                   + [r["sites"], "" if share is None else f"{share:.0%}"])
+        num = "vi" if lang == "both" else lang
+        out.append([name] + [number(r["layers"][lid]["count"], num) for lid in shown]
+                   + [number(r["sites"], num), "" if share is None else percent(share, num)])
     if not rows:
         out = [[n] + [0] * len(shown) + [0, ""] for n in units.name] + \
               [[_l("sheet_total", lang)] + [0] * len(shown) + [0, ""]]

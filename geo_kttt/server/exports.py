@@ -91,7 +91,7 @@ def data(fmt):
         abort(404)
     atlas, sel = _selection()
     suffix, mimetype = FORMATS[fmt]
-    return _send(lambda p: write_data(atlas, sel, fmt, p), file_stem(atlas, sel) + suffix, mimetype)
+    return _send(lambda p: write_data(atlas, sel, fmt, p, g.lang), file_stem(atlas, sel) + suffix, mimetype)
 
 
 @bp.get("/map.html")

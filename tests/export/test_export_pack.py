@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from geo_kttt.cli import main
 from geo_kttt.export.pack import investor_pack, standalone_html
 from geo_kttt.export.selection import Selection
+from geo_kttt.i18n import date
 
 
 def test_district_pack_contents(atlas, tmp_path):
@@ -28,7 +29,9 @@ def test_district_pack_contents(atlas, tmp_path):
         z.extractall(tmp_path)
     folder = tmp_path / stem
     readme = (folder / "README.txt").read_text(encoding="utf-8")
-    assert "Tri Tôn" in readme and atlas.metadata["data_date"] in readme and "GPL-3.0" in readme
+    assert "Tri Tôn" in readme and "GPL-3.0" in readme
+    day = atlas.metadata["data_date"]
+    assert date(day, "vi") in readme and date(day, "en") in readme
     assert '<html lang="en"' in (folder / f"{stem}-map-en.html").read_text(encoding="utf-8")
     assert '<html lang="vi"' in (folder / f"{stem}-map-vi.html").read_text(encoding="utf-8")
     for lang, word in (("vi", "Chú giải"), ("en", "Legend")):
