@@ -94,11 +94,27 @@ class Codes(tuple):
         return ", ".join(str(c) for c in self)
 
 
+class Num(float):
+    """A number in a message, written for the message's language (``12,3 km`` / ``12.3 km``)."""
+
+    def __new__(cls, value, places: int | None = None):
+        self = super().__new__(cls, value)
+        self.places = places
+        return self
+
+    def __reduce__(self):
+        return (Num, (float(self), self.places))
+
+
 def _fill(key: str, lang: str, params: dict, html: bool = False) -> str:
     values = {}
     for k, v in params.items():
-        if isinstance(v, Msg):
+        if isinstance(v, Num):
+            v = number(v, lang, v.places)
+        elif isinstance(v, Msg):
             v = v.html(lang) if html else v.text(lang)
+        elif callable(getattr(v, "text", None)):  # anything that says itself (a validator Problem)
+            v = v.text(lang)
         elif isinstance(v, Codes) and html:
             v = Markup(", ").join(Markup("<code>{}</code>").format(c) for c in v)
         elif isinstance(v, Code) and html:
@@ -144,10 +160,12 @@ def _msg(key: str, params: dict) -> Msg:
 def say(value, lang: str = "vi", html: bool = False) -> str:
     """``value`` in ``lang``: a :class:`Msg` rendered, an error's message, anything else as text
     (``html``: as safe HTML, codes in ``<code>``)."""
-    if isinstance(value, BaseException):
+    if isinstance(value, BaseException) and not callable(getattr(value, "text", None)):
         value = value.args[0] if len(value.args) == 1 else str(value)
     if isinstance(value, Msg):
         return value.html(lang) if html else value.text(lang)
+    if callable(getattr(value, "text", None)):  # an error or a Problem that says itself
+        value = value.text(lang)
     return escape(str(value)) if html else str(value)
 
 

@@ -13,6 +13,7 @@ from . import io
 from .admin import AdminUnits
 from .catalog import FIELDS, PRECISIONS, SOURCE_SEP, CatalogError, Layer, load_catalog
 from .errors import AtlasError
+from .i18n import Codes, Msg, Num, say, t
 from .sites import METRIC_CRS, locate, to_bool, to_number, typed
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -35,25 +36,41 @@ class Problem:
     fix: str
 
     def __str__(self) -> str:
-        where = f"{self.file}" + (f", row {self.row}" if self.row else "")
+        return self.text("en")
+
+    def text(self, lang: str = "vi") -> str:
+        """The problem as one line in ``lang`` (messages and fixes are :class:`~geo_kttt.i18n.Msg`)."""
+        where = f"{self.file}" + (f", {t('val_row', lang)} {self.row}" if self.row else "")
         who = f" [{self.site_id}]" if self.site_id else ""
-        return f"{self.severity.upper()}: {where}{who}, {self.field}: {self.message}. Fix: {self.fix}"
+        return (f"{t('val_' + self.severity, lang)}: {where}{who}, {self.field}: {say(self.message, lang)}. "
+                f"{t('val_fix', lang)}: {say(self.fix, lang)}")
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def problem(severity, file, row, site_id, field, key, **params) -> Problem:
+    """A :class:`Problem` whose message and fix are the string table's ``val_<key>`` and
+    ``val_<key>_fix``, filled with ``params`` (English as text; :meth:`Problem.text` for any)."""
+    return Problem(severity, file, row, site_id, field, Msg(f"val_{key}", **params),
+                   Msg(f"val_{key}_fix", **params))
 
 
 class ValidationFailed(AtlasError, ValueError):
     """Raised by the build when any error remains."""
 
     exit_code = 1
-    note = "The previous atlas was left unchanged."
 
     def __init__(self, problems):
         self.problems = problems
-        errors = [p for p in problems if p.severity == "error"]
-        super().__init__(f"{len(errors)} error(s) in the layer files:\n" +
-                         "\n".join(str(p) for p in errors))
+        super().__init__(self.text("en"))
+
+    note = Msg("note_atlas_unchanged")
+
+    def text(self, lang: str = "vi") -> str:
+        """The message in ``lang``: how many errors, then each of them."""
+        errors = [p for p in self.problems if p.severity == "error"]
+        return "\n".join([t("val_failed", lang).format(n=len(errors)), *(p.text(lang) for p in errors)])
 
 
 def _check_values(layer: Layer, df: pd.DataFrame, add) -> None:
@@ -65,12 +82,11 @@ def _check_values(layer: Layer, df: pd.DataFrame, add) -> None:
         for name, v in r.items():
             bad = CONTROL_RE.search(v) if isinstance(v, str) else None
             if bad:
-                add("error", i, sid, name, f"has a control character (U+{ord(bad.group()):04X})",
-                    "delete it: retype the cell or save the file again as plain UTF-8 text")
+                add("error", i, sid, name, "control", code=f"{ord(bad.group()):04X}")
         for name, (kind, required, _vi, _en) in FIELDS.items():
             v = r.get(name, "")
             if required and v == "":
-                add("error", i, sid, name, "is empty", f"fill in {name}; it is required")
+                add("error", i, sid, name, "empty", column=name)
                 continue
             try:
                 if kind == "bool":
@@ -78,29 +94,25 @@ def _check_values(layer: Layer, df: pd.DataFrame, add) -> None:
                 elif kind in ("float", "int"):
                     to_number(v, kind)
             except ValueError:
-                add("error", i, sid, name, f"'{v}' is not a {kind}",
-                    "write true/false" if kind == "bool" else "write a plain number, e.g. 12.5")
+                add("error", i, sid, name, "not_bool" if kind == "bool" else "not_number", value=v, kind=kind)
             if name in allowed and v not in allowed[name] and v != "":
-                add("error", i, sid, name, f"'{v}' is not allowed in layer {layer.id}",
-                    f"use one of: {', '.join(a for a in allowed[name] if a)}")
+                add("error", i, sid, name, "not_allowed", value=v, layer=layer.id,
+                    allowed=Codes(a for a in allowed[name] if a))
         if sid and not ID_RE.match(sid):
-            add("error", i, sid, "id", "has characters other than a-z, 0-9 and '-'",
-                "use a lower-case slug such as 'solar-sao-mai'")
+            add("error", i, sid, "id", "id_chars")
         if r.get("capacity") and not r.get("capacity_unit"):
-            add("error", i, sid, "capacity_unit", "a capacity needs a unit",
-                f"use one of: {', '.join(layer.units) or '(declare units in the layer .toml)'}")
+            add("error", i, sid, "capacity_unit", "unit_needed" if layer.units else "unit_undeclared",
+                allowed=Codes(layer.units))
         prec = r.get("location_precision")
         has_xy = bool(r.get("lon")) and bool(r.get("lat"))
         if prec in ("exact", "approximate") and not has_xy:
-            add("error", i, sid, "lon/lat", f"precision '{prec}' needs a coordinate",
-                "give lon and lat in WGS 84, or set location_precision to commune or district")
+            add("error", i, sid, "lon/lat", "needs_xy", precision=prec)
         if prec == "commune" and not r.get("commune_code"):
-            add("error", i, sid, "commune_code", "precision 'commune' needs a commune code",
-                "give the GSO commune code, or set location_precision to district")
+            add("error", i, sid, "commune_code", "needs_commune")
         if bool(r.get("lon")) != bool(r.get("lat")):
-            add("error", i, sid, "lon/lat", "only one of lon and lat is given", "give both or neither")
+            add("error", i, sid, "lon/lat", "one_coordinate")
         if not r.get("sources", "").strip(" |"):
-            add("error", i, sid, "sources", "no source", "cite a URL or document reference")
+            add("error", i, sid, "sources", "no_source")
 
 
 # Lists of administrative codes (dvhcvn's dvhcvn.json, the GSO list): they confirm a commune
@@ -114,11 +126,7 @@ def _check_sources(df: pd.DataFrame, add) -> None:
     for i, r in enumerate(df.to_dict("records"), start=1):
         for entry in str(r.get("sources", "")).split(SOURCE_SEP.strip()):
             if CODE_LIST_RE.search(entry):
-                add("error", i, r.get("id", ""), "sources",
-                    f"'{entry.strip()}' is a list of administrative codes: it confirms a commune "
-                    "code, not the site",
-                    "put it in notes (e.g. 'Commune code checked against dvhcvn data/dvhcvn.json') "
-                    "and keep only sources about the site itself")
+                add("error", i, r.get("id", ""), "sources", "code_list", entry=entry.strip())
 
 
 def _check_codes(df: pd.DataFrame, admin: AdminUnits, add) -> None:
@@ -128,15 +136,13 @@ def _check_codes(df: pd.DataFrame, admin: AdminUnits, add) -> None:
     for i, r in enumerate(df.to_dict("records"), start=1):
         d, c = r.get("district_code", ""), r.get("commune_code", "")
         if d and d not in districts:
-            add("error", i, r["id"], "district_code", f"'{d}' is not a district of An Giang",
-                f"use one of {', '.join(sorted(districts))} (GSO codes, pre-2025)")
+            add("error", i, r["id"], "district_code", "bad_district", code=d,
+                allowed=Codes(sorted(districts)))
         if c and c not in commune_district:
-            add("error", i, r["id"], "commune_code", f"'{c}' is not a commune of An Giang",
-                "use the 5-digit GSO code of the pre-2025 commune (see the commune points file)")
+            add("error", i, r["id"], "commune_code", "bad_commune", code=c)
         elif c and d and commune_district[c] != d:
-            add("error", i, r["id"], "commune_code",
-                f"commune {c} lies in district {commune_district[c]}, not {d}",
-                "correct district_code or commune_code")
+            add("error", i, r["id"], "commune_code", "commune_elsewhere", code=c,
+                actual=commune_district[c], district=d)
 
 
 def _check_positions(gdf: gpd.GeoDataFrame, admin: AdminUnits, add) -> None:
@@ -153,9 +159,7 @@ def _check_positions(gdf: gpd.GeoDataFrame, admin: AdminUnits, add) -> None:
         row, sid = idx + 1, r["id"]
         off = r.geometry.distance(province)
         if off > PROVINCE_TOLERANCE_M:
-            add("error", row, sid, "lon/lat",
-                f"point ({r.lon}, {r.lat}) is {off / 1000:.1f} km outside An Giang",
-                "check for swapped lon/lat or a wrong CRS; lon ≈ 104.8–105.6, lat ≈ 10.2–10.97")
+            add("error", row, sid, "lon/lat", "outside_province", lon=r.lon, lat=r.lat, km=Num(off / 1000, 1))
             continue
         for field, code, shapes in (("district_code", r.district_code, dist),
                                     ("commune_code", r.commune_code, comm)):
@@ -163,26 +167,24 @@ def _check_positions(gdf: gpd.GeoDataFrame, admin: AdminUnits, add) -> None:
                 continue
             d = r.geometry.distance(shapes[code])
             if d > UNIT_TOLERANCE_M:
-                add("error", row, sid, field, f"point is {d / 1000:.1f} km outside unit {code}",
-                    "correct the code or the coordinate")
+                add("error", row, sid, field, "outside_unit", km=Num(d / 1000, 1), code=code)
             elif d > 0:
-                add("warning", row, sid, field, f"point is {d:.0f} m outside unit {code}",
-                    "within the tolerance for generalised boundaries; check if unsure")
+                add("warning", row, sid, field, "near_unit", m=Num(d, 0), code=code)
 
 
 def validate_layer(layer: Layer, df: pd.DataFrame, admin: AdminUnits, file: str):
     """Check one layer's records; return (located GeoDataFrame or None, problems)."""
     problems = []
 
-    def add(sev, row, sid, field, msg, fix):
-        problems.append(Problem(sev, file, row, sid, field, msg, fix))
+    def add(sev, row, sid, field, key, **params):
+        problems.append(problem(sev, file, row, sid, field, key, **params))
 
     missing = [c for c, spec in FIELDS.items() if spec[1] and c not in df.columns]
     for c in missing:
-        add("error", None, "", c, "column is missing", f"add a '{c}' column (see layers/README.md)")
+        add("error", None, "", c, "missing_column", column=c)
     for c in df.columns:
         if c not in FIELDS:
-            add("warning", None, "", c, "unknown column is ignored", "remove it or rename it")
+            add("warning", None, "", c, "unknown_column")
     if missing:
         return None, problems
     _check_values(layer, df, add)
@@ -191,8 +193,7 @@ def validate_layer(layer: Layer, df: pd.DataFrame, admin: AdminUnits, file: str)
     for sid, n in df.id.value_counts().items():
         if n > 1 and sid:
             rows = [i + 1 for i in df.index[df.id == sid]]
-            add("error", rows[1], sid, "id", f"id used {n} times (rows {rows})",
-                "give each site its own stable id")
+            add("error", rows[1], sid, "id", "id_twice", n=n, rows=rows)
     if any(p.severity == "error" for p in problems):
         return None, problems
     gdf = locate(typed(df), admin)
@@ -212,22 +213,19 @@ def validate_all(layers_dir: Path, admin: AdminUnits):
         catalog = load_catalog(layers_dir)
     except CatalogError as e:
         return {}, {}, [Problem("error", str(e).split(":")[0], None, "", "definition", str(e),
-                                "correct the layer definition")]
+                                Msg("val_definition_fix"))]
     frames, problems, seen = {}, [], {}
     for lid in catalog:
         path = layers_dir / f"{lid}.csv"
         if not path.is_file():
-            problems.append(Problem("error", str(path), None, "", "file", "data file is missing",
-                                    f"create {path.name} with the columns in layers/README.md"))
+            problems.append(problem("error", str(path), None, "", "file", "no_file", name=path.name))
             continue
         df = io.read_layer_file(path)
         gdf, found = validate_layer(catalog[lid], df, admin, str(path))
         problems += found
         for i, sid in enumerate(df.get("id", []), start=1):
             if sid in seen and seen[sid] != lid:
-                problems.append(Problem("error", str(path), i, sid, "id",
-                                        f"id also used in layer {seen[sid]}",
-                                        "ids must be unique across the atlas"))
+                problems.append(problem("error", str(path), i, sid, "id", "id_other_layer", layer=seen[sid]))
             seen.setdefault(sid, lid)
         if gdf is not None:
             frames[lid] = gdf.assign(layer=lid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 import pytest
@@ -99,3 +100,37 @@ def test_a_message_is_english_text_and_speaks_either_language():
     import copy
     import pickle
     assert copy.deepcopy(m).text("vi") == pickle.loads(pickle.dumps(m)).text("vi") == m.text("vi")
+
+
+def _calls(path, names):
+    """(function name, call) for calls of ``names`` in ``path``."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names:
+            yield node.func.id, node
+
+
+def _text(node) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def test_every_message_key_and_its_fix_exist():
+    """Msg("key"), the validator's add/problem(…, "key") (val_key, val_key_fix) and the importer's
+    add/_problem(…, "imp_key") (imp_key, imp_key_fix): each in the table."""
+    missing = []
+    for path in PACKAGE.rglob("*.py"):
+        for _, call in _calls(path, {"Msg"}):
+            key = _text(call.args[0]) if call.args else None
+            if key is not None and key not in STRINGS:
+                missing.append(f"{key} ({path.name}:{call.lineno})")
+    rows = {"validate.py": ({"add": 4, "problem": 5}, "val_{}"),
+            "merge.py": ({"add": 2, "_problem": 4}, "{}"), "source.py": ({"add": 2}, "{}")}
+    found = 0
+    for name, (positions, pattern) in rows.items():
+        path = next(PACKAGE.rglob(name))
+        for func, call in _calls(path, set(positions)):
+            key = _text(call.args[positions[func]]) if len(call.args) > positions[func] else None
+            if key is not None:
+                found += 1
+                key = pattern.format(key)
+                missing += [f"{k} ({name}:{call.lineno})" for k in (key, key + "_fix") if k not in STRINGS]
+    assert found >= 30 and not missing, missing

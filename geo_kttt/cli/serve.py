@@ -5,8 +5,10 @@ from __future__ import annotations
 import waitress
 
 from .. import settings
+from ..i18n import t
 from ..server import create_app
 from ..server.common import get_atlas
+from .common import ui_lang
 
 
 def cmd_serve(args) -> int:
@@ -16,7 +18,7 @@ def cmd_serve(args) -> int:
     with app.app_context():
         get_atlas()  # fail early, with the message of AtlasMissing, when nothing is built
     host, port = args.host or settings.get("HOST"), int(args.port or settings.get("PORT"))
-    print(f"Serving the atlas on http://{host}:{port}/ (Ctrl+C to stop)")
+    print(t("cli_serving", ui_lang(args)).format(url=f"http://{host}:{port}/"))
     waitress.serve(app, host=host, port=port, threads=int(args.threads))
     return 0
 

@@ -19,6 +19,7 @@ import shapely
 
 from ..catalog import SOURCE_SEP
 from ..errors import AtlasError
+from ..i18n import Codes, Msg
 from ..sites import METRIC_CRS
 from .context import add_context
 from .units import FALLBACK_NOTE, LEVELS, load_units, unit_members
@@ -229,14 +230,14 @@ def compute(frames, layer: str = "waste_facilities", by: str = "commune",
     """
     frames = AtlasFrames.of(frames)
     if by not in LEVELS:
-        raise CoverageError(f"--by must be one of {', '.join(LEVELS)}, not '{by}'")
+        raise CoverageError(Msg("err_cov_by", allowed=Codes(LEVELS), value=by))
     if layer not in frames.catalog:
-        raise CoverageError(f"unknown layer '{layer}'; layers: {', '.join(frames.catalog)}")
+        raise CoverageError(Msg("err_cov_layer", layer=layer, allowed=Codes(frames.catalog)))
     statuses = list(statuses or default_statuses(frames.catalog[layer]))
     bad = [s for s in statuses if s not in frames.catalog[layer].statuses]
     if bad:
-        raise CoverageError(f"status {bad} is not used by layer '{layer}'; "
-                         f"use {', '.join(frames.catalog[layer].statuses)}")
+        raise CoverageError(Msg("err_cov_layer_status", bad=bad, layer=layer,
+                                allowed=Codes(frames.catalog[layer].statuses)))
     units, level = load_units(frames, by)
     notes = [FALLBACK_NOTE] if level != by else []
     fac = select_facilities(frames.sites, layer, statuses, radius, radii)

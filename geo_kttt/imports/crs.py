@@ -20,6 +20,7 @@ from pyproj import CRS
 from pyproj.transformer import Transformer, TransformerGroup
 
 from ..errors import AtlasError
+from ..i18n import Msg
 from ..sites import METRIC_CRS
 from ..validate import PROVINCE_TOLERANCE_M
 
@@ -51,8 +52,7 @@ def check(crs) -> str:
     try:
         name = epsg_name(crs)
     except Exception as e:  # pyproj raises CRSError with a long message
-        raise CrsProblem(f"unknown CRS '{crs}'; use e.g. EPSG:9208 (VN-2000 / TM-3 104-45), "
-                         "EPSG:3405 (VN-2000 / UTM 48N) or EPSG:4326 (WGS 84)") from e
+        raise CrsProblem(Msg("imp_unknown_crs", crs=crs)) from e
     transformer(name)
     return name
 
@@ -69,8 +69,7 @@ def transformer(crs: str) -> Transformer:
     try:
         src = CRS.from_user_input(crs)
     except Exception as e:  # pyproj raises CRSError with a long message
-        raise CrsProblem(f"unknown CRS '{crs}'; use e.g. EPSG:9208 (VN-2000 / TM-3 104-45), "
-                         "EPSG:3405 (VN-2000 / UTM 48N) or EPSG:4326 (WGS 84)") from e
+        raise CrsProblem(Msg("imp_unknown_crs", crs=crs)) from e
     name = epsg_name(src)
     if name not in VN2000:
         return Transformer.from_crs(src, "EPSG:4326", always_xy=True)
@@ -78,8 +77,7 @@ def transformer(crs: str) -> Transformer:
     for t in group.transformers:
         if OPERATION_NAME in t.description:
             return t
-    raise CrsProblem(f"the PROJ database has no '{OPERATION_NAME}' ({OPERATION}) from {name}; "
-                     "update pyproj (PROJ ≥ 9) so VN-2000 is converted with the pinned operation")
+    raise CrsProblem(Msg("imp_no_operation", operation=f"{OPERATION_NAME} ({OPERATION})", crs=name))
 
 
 def to_wgs84(x, y, crs: str) -> tuple[np.ndarray, np.ndarray]:
@@ -134,8 +132,8 @@ def guess_projected(easting, northing, province) -> tuple[str, str]:
         lon, lat = to_wgs84(easting, northing, crs)
         counts[crs] = int(inside(lon, lat, province).sum())
     best = "EPSG:3405" if counts["EPSG:3405"] > counts["EPSG:9208"] else "EPSG:9208"
-    reason = (f"{counts[best]} of {len(easting)} points fall in An Giang as {best} "
-              f"({VN2000[best]}), {counts[other(best)]} as {other(best)}")
+    reason = Msg("imp_guess_reason", n=counts[best], total=len(easting), crs=best, name=VN2000[best],
+                 m=counts[other(best)], other=other(best))
     return best, reason
 
 

@@ -111,7 +111,8 @@ def test_standalone_html_opens_offline_in_chromium(browser, admin, tmp_path):
 
 def test_cli_sheet_data_and_errors(atlas_path, tmp_path, capsys):
     out = tmp_path / "s.png"
-    assert main(["--atlas", str(atlas_path), "export", "sheet", "--district", "884", "--format", "png",
+    assert main(["--lang", "en", "--atlas", str(atlas_path), "export", "sheet", "--district", "884",
+                 "--format", "png",
                  "--dpi", "60", "-o", str(out)]) == 0
     assert out.read_bytes().startswith(b"\x89PNG")
     err = capsys.readouterr().err
@@ -120,6 +121,7 @@ def test_cli_sheet_data_and_errors(atlas_path, tmp_path, capsys):
     assert main(["--atlas", str(atlas_path), "export", "data", "--format", "csv", "--layers",
                  "rice_models", "-o", str(csv_out)]) == 0
     assert csv_out.read_text(encoding="utf-8-sig").count("\nrice_models,") >= 1
-    assert main(["--atlas", str(atlas_path), "export", "data", "--format", "csv", "--district", "999",
+    assert main(["--lang", "en", "--atlas", str(atlas_path), "export", "data", "--format", "csv",
+                 "--district", "999",
                  "-o", str(tmp_path / "x.csv")]) == 2
     assert "district '999'" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()

@@ -85,7 +85,7 @@ def test_vector_formats(kind, tmp_path, layers, admin):
 
 
 def test_cli_dry_run_and_exit_codes(layers, data_dir, capsys):
-    base = ["--data-dir", str(data_dir), "--layers-dir", str(layers), "import"]
+    base = ["--lang", "en", "--data-dir", str(data_dir), "--layers-dir", str(layers), "import"]
     before = (layers / "solar_plants.csv").read_bytes()
     assert cli.main([*base, str(CORPUS / "utf8_bom.csv"), "--layer", "solar_plants", "--dry-run"]) == 0
     out = capsys.readouterr().out
