@@ -96,7 +96,7 @@ def test_the_cli_prints_the_message_and_exits_with_the_code(capsys, monkeypatch,
         raise Odd("it went wrong")
 
     monkeypatch.setattr(cli.atlas, "cmd_validate", fail)
-    assert cli.main(["validate"]) == 7
+    assert cli.main(["--lang", "en", "validate"]) == 7
     assert capsys.readouterr().err == "error: it went wrong\nNothing was touched.\n"
 
 
