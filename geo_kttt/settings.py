@@ -17,7 +17,7 @@ SETTINGS = {
     "TILE_URL": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                  "Basemap tile URL template; 'none' shows boundaries on a plain background."),
     "TILE_ATTRIBUTION": ("© OpenStreetMap contributors", "Attribution shown for the basemap."),
-    "LANG": ("vi", "Default interface language: vi or en."),
+    "LANG": ("vi", "Default language of the pages and of the command line's messages and tables: vi or en."),
     "HOST": ("127.0.0.1", "Address `geo-kttt serve` listens on."),
     "PORT": ("8050", "Port `geo-kttt serve` listens on."),
 }

@@ -10,8 +10,9 @@ import datetime as dt
 
 from flask import Blueprint, abort, g, render_template, request
 
-from ..catalog import FIELDS
-from ..i18n import t
+from ..catalog import FIELDS, PRECISIONS, STATUSES
+from ..i18n import number, t
+from ..maps.data import unit_label
 from .common import get_atlas
 
 bp = Blueprint("imports", __name__)
@@ -51,4 +52,22 @@ def changes():
     counts = {a: len({(r["layer"], r["id"]) for r in rows or [] if r["action"] == a}) for a in ACTIONS}
     return render_template("imports/changes.html", rows=rows, since=since.isoformat(), titles=titles,
                            labels=labels, counts=counts, t=lambda k, **kw: t(k, lang).format(**kw),
-                           lang=lang)
+                           lang=lang, value=lambda r, v: _value(atlas, r, v, lang))
+
+
+def _value(atlas, row: dict, value, lang: str):
+    """An old or new value in words: a status, precision, kind or unit code as its label."""
+    layer, field = atlas.catalog.get(row["layer"]), row["field"]
+    labels = {"status": STATUSES, "location_precision": PRECISIONS}.get(field, {})
+    if layer is not None and field == "kind":
+        labels = layer.kinds
+    if value in labels:
+        return labels[value][lang]
+    if field == "capacity_unit" and value:
+        return unit_label(atlas.catalog, value, lang)
+    if FIELDS.get(field, ("str",))[0] == "float" and str(value).strip():
+        try:
+            return number(float(value), lang, max_places=6)
+        except ValueError:
+            return value
+    return value

@@ -201,3 +201,26 @@ def test_rendered_pages_legend_and_popups_are_vietnamese(browser, live_server, a
     assert f"Xã/phường\t{commune}" in text  # the popup names the commune, not only its level
     assert "1.000 tấn/ngày" in text or "1.200 tấn/ngày" in text or re.search(r"\d\.\d{3} tấn/ngày", text)
     page.close()
+
+
+def test_the_change_log_says_its_values_in_words(tmp_path, admin):
+    import shutil
+
+    from conftest import LAYERS
+
+    from geo_kttt.imports.merge import run_import
+    from geo_kttt.server import create_app
+    from geo_kttt.store import build, open_atlas
+
+    layers = tmp_path / "layers"
+    shutil.copytree(LAYERS, layers)
+    update = tmp_path / "update.csv"
+    update.write_text("id,name_vi,status,capacity,capacity_unit\n"
+                      "solar-binh-hoa,Nhà máy điện mặt trời Bình Hòa,closed,12.5,MWp\n", encoding="utf-8")
+    assert run_import(update, "solar_plants", layers, admin, today="2026-12-01").written
+    build(layers, admin, tmp_path / "atlas.gpkg")
+    app = create_app({"TESTING": True, "ATLAS": str(tmp_path / "atlas.gpkg"), "TILE_URL": "none"})
+    text = visible_text(app.test_client().get("/changes?since=2026-11-01").get_data(as_text=True))
+    assert not offences(text, open_atlas(tmp_path / "atlas.gpkg").catalog)
+    assert "Thay đổi từ ngày 01/11/2026" in text and "01/12/2026" in text
+    assert "Đang hoạt động\nĐã đóng" in text and "12,5" in text and "Tình trạng" in text
