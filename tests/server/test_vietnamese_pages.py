@@ -63,8 +63,8 @@ def _pattern(text: str) -> re.Pattern | None:
     if max(len(p.strip()) for p in pieces) < MIN_LEN:
         return None
     body = ".+?".join(re.escape(p) for p in pieces)
-    start = r"(?<!\w)" if re.match(r"\w", text) else ""
-    end = r"(?!\w)" if re.search(r"\w$", text) else ""
+    start = rf"(?<!{WORD})" if re.match(r"\w", text) else ""  # 'text' is not in 'text/html'
+    end = rf"(?!{WORD})" if re.search(r"\w$", text) else ""
     return re.compile(start + body + end)
 
 
