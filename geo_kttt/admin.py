@@ -19,6 +19,7 @@ import pandas as pd
 from . import io, settings
 from .crs import reproject
 from .errors import AtlasError
+from .i18n import Codes, Msg
 from .text import nfc
 
 PROVINCE_CODE = "89"
@@ -38,12 +39,7 @@ OPTIONAL_FILES = {
 }
 POINT_COLUMNS = ["code", "name", "full_name", "type", "district_code", "district_name",
                  "lon", "lat", "method", "source"]
-HOW_TO_GET = (
-    "GEO_KTTT_DATA_DIR (or --data-dir) is optional: when set it must name a folder holding "
-    "boundaries/ and/or research/, whose files replace the bundled ones file by file. "
-    "Import official boundaries into it with "
-    "`geo-kttt admin import FILE --level district|commune --data-dir DIR` (README, 'Reference data')."
-)
+HOW_TO_GET = Msg("data_how_to_get")
 
 
 class DataMissing(AtlasError, FileNotFoundError):
@@ -73,11 +69,9 @@ def data_dir(override=None) -> Path | None:
     if d is None:
         return None
     if not d.is_dir():
-        raise DataMissing(f"Reference data folder {d} (GEO_KTTT_DATA_DIR or --data-dir) does not "
-                          "exist. " + HOW_TO_GET)
+        raise DataMissing(Msg("data_no_folder", folder=d, how=HOW_TO_GET))
     if not any((d / sub).is_dir() for sub in ("boundaries", "research")):
-        raise DataMissing(f"Reference data folder {d} (GEO_KTTT_DATA_DIR or --data-dir) holds "
-                          "neither boundaries/ nor research/. " + HOW_TO_GET)
+        raise DataMissing(Msg("data_empty_folder", folder=d, how=HOW_TO_GET))
     return d
 
 
@@ -121,13 +115,11 @@ def _locate(root) -> dict:
     found |= {k: _find(root, rels) for k, rels in OPTIONAL_FILES.items()}
     missing = [FILES[k] for k in FILES if found[k] is None]
     if missing:
-        raise DataMissing(f"Missing {', '.join(missing)}: neither in {folder or 'a data folder'} "
-                          f"nor bundled in {BUNDLED}. " + HOW_TO_GET)
+        raise DataMissing(Msg("data_missing_files", files=Codes(missing), folder=folder or "-",
+                              bundled=BUNDLED, how=HOW_TO_GET))
     if found["communes"] and found["communes"][0] == OPTIONAL_FILES["communes"][0] \
             and found["commune_points"][1].is_relative_to(BUNDLED):
-        raise DataMissing(f"{folder} has official commune polygons but no commune reference points "
-                          f"({FILES['commune_points']}); re-run `geo-kttt admin import FILE --level "
-                          "commune` to derive them from the polygons.")
+        raise DataMissing(Msg("data_no_points", folder=folder, file=FILES["commune_points"]))
     return found
 
 
@@ -245,8 +237,7 @@ def import_boundaries(src: Path, level: str, dest_root=None, crs=None, code_fiel
     """
     dest_root = settings.path("DATA_DIR", dest_root)
     if dest_root is None:
-        raise DataMissing("`admin import` writes into a data folder: pass --data-dir DIR or set "
-                          "GEO_KTTT_DATA_DIR (the folder is created if needed).")
+        raise DataMissing(Msg("data_import_needs_folder"))
     gdf = io.read_vector(Path(src))
     if crs:
         gdf = gdf.set_crs(crs, allow_override=True)

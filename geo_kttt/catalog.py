@@ -14,31 +14,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import AtlasError
+from .i18n import STRINGS
 
-STATUSES = {
-    "planned": {"vi": "Dự kiến", "en": "Planned"},
-    "under_construction": {"vi": "Đang xây dựng", "en": "Under construction"},
-    "operating": {"vi": "Đang hoạt động", "en": "Operating"},
-    "pilot": {"vi": "Thí điểm", "en": "Pilot"},
-    "closed": {"vi": "Đã đóng", "en": "Closed"},
-    # No recent source confirms the status (e.g. a plant last reported as being built in 2020).
-    "unverified": {"vi": "Chưa rõ tình trạng", "en": "Status unverified"},
-}
-
-PRECISIONS = {
-    "exact": {"vi": "Chính xác", "en": "Exact",
-              "help_vi": "Tọa độ đo đạc hoặc công bố của chính cơ sở.",
-              "help_en": "A surveyed or published coordinate of the site itself."},
-    "approximate": {"vi": "Gần đúng", "en": "Approximate",
-                    "help_vi": "Vị trí ước lượng trong vòng vài trăm mét.",
-                    "help_en": "Estimated to within a few hundred metres."},
-    "commune": {"vi": "Cấp xã", "en": "Commune level",
-                "help_vi": "Chỉ biết xã/phường; điểm đặt tại điểm tham chiếu của xã.",
-                "help_en": "Only the commune is known; drawn at the commune's reference point."},
-    "district": {"vi": "Cấp huyện", "en": "District level",
-                 "help_vi": "Chỉ biết huyện; điểm đặt tại một điểm bên trong huyện.",
-                 "help_en": "Only the district is known; drawn at a point inside the district."},
-}
+# Status and precision codes; their labels (and what a precision means) are in the string
+# table (status_<code>, precision_<code>, precision_<code>_help).
+# unverified: no recent source confirms the status (e.g. a plant last reported as being built in 2020).
+STATUSES = {code: STRINGS[f"status_{code}"] for code in
+            ("planned", "under_construction", "operating", "pilot", "closed", "unverified")}
+PRECISIONS = {code: {**STRINGS[f"precision_{code}"],
+                     **{f"help_{lang}": text for lang, text in STRINGS[f"precision_{code}_help"].items()}}
+              for code in ("exact", "approximate", "commune", "district")}
 
 # The record schema shared by every layer: name -> (type, required, vi label, en label).
 FIELDS = {
@@ -226,9 +211,27 @@ def load_atlas_meta(layers_dir: Path) -> dict:
     meta["title"] = _bilingual(meta["title"], f"{path}: 'title'")
     attribution = meta["attribution"]
     if not isinstance(attribution, list) or not all(
-            isinstance(a, dict) and isinstance(a.get("text"), str) and a["text"] for a in attribution):
+            isinstance(a, dict) and isinstance(a.get("text"), str | dict) and a["text"] for a in attribution):
         raise CatalogError(f"{path}: 'attribution' must be a list of [[attribution]] tables, "
                            "each with a 'text'")
     if not isinstance(meta["data_date"], str | dt.date):
         raise CatalogError(f"{path}: 'data_date' must be a date, e.g. data_date = \"2025-07-01\"")
+    meta["attribution"] = [_attribution(a, f"{path}: attribution[{i}]")
+                           for i, a in enumerate(attribution)]
     return meta
+
+
+def _attribution(a: dict, where: str) -> dict:
+    """``what``/``text`` as given (one text, or ``{ vi = …, en = … }``) -> ``what_vi``, ``text_vi``, …;
+    ``what`` and ``text`` keep the English for the files that carry one language."""
+    out = dict(a)
+    for key in ("what", "text"):
+        value = a.get(key, "")
+        value = _bilingual(value, f"{where}.{key}") if isinstance(value, dict) else {"vi": value, "en": value}
+        out |= {key: value["en"], f"{key}_vi": value["vi"], f"{key}_en": value["en"]}
+    return out
+
+
+def attribution_texts(metadata: dict, lang: str) -> list[str]:
+    """The atlas's attributions in ``lang`` (an atlas built before they were bilingual: as stored)."""
+    return [a.get(f"text_{lang}") or a["text"] for a in metadata.get("attribution", [])]

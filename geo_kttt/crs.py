@@ -33,6 +33,7 @@ from pyproj.crs import BoundCRS, CoordinateOperation
 from pyproj.transformer import Transformer, TransformerGroup
 
 from .errors import AtlasError
+from .i18n import Msg
 
 OPERATION = "EPSG:6960"
 OPERATION_NAME = "VN-2000 to WGS 84 (2)"
@@ -50,16 +51,12 @@ class CrsProblem(AtlasError, ValueError):
     http_status = 400
 
 
-HOW = ("use e.g. EPSG:9208 (VN-2000 / TM-3 104-45), EPSG:3405 (VN-2000 / UTM 48N) "
-       "or EPSG:4326 (WGS 84)")
-
-
 def parse(crs) -> CRS:
     """A pyproj CRS from anything pyproj understands; CrsProblem when it does not."""
     try:
         return CRS.from_user_input(crs)
     except Exception as e:  # pyproj raises CRSError with a long message
-        raise CrsProblem(f"unknown CRS '{crs}'; {HOW}") from e
+        raise CrsProblem(Msg("imp_unknown_crs", crs=crs)) from e
 
 
 def epsg_name(crs) -> str:
@@ -83,9 +80,8 @@ def _transformer(src: str, dst: str) -> Transformer:
     for t in TransformerGroup(s, d, always_xy=True).transformers:
         if OPERATION_NAME in t.description:
             return t
-    raise CrsProblem(f"the PROJ database has no '{OPERATION_NAME}' ({OPERATION}) from "
-                     f"{epsg_name(s)} to {epsg_name(d)}; update pyproj (PROJ ≥ 9) so VN-2000 "
-                     "is converted with the pinned operation")
+    raise CrsProblem(Msg("imp_no_operation", operation=f"{OPERATION_NAME} ({OPERATION})",
+                         crs=f"{epsg_name(s)} → {epsg_name(d)}"))
 
 
 def _key(crs) -> str:

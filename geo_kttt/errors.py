@@ -13,15 +13,15 @@ adapters report it, so neither keeps a table of its own (the model is pygeoapi's
 
 Each error is defined beside the code that raises it and derives from AtlasError, and
 from the builtin it has always been, so ``except ValueError`` keeps working:
-``TableError`` (io), ``CatalogError`` (catalog), ``DataMissing`` (admin), ``ValidationFailed``
-(validate), ``AtlasMissing`` and its ``AtlasUnreadable`` (store.base), ``PostgisMissing``
-(store.postgis), ``ImportFailed`` (imports.source), ``CrsProblem`` (crs),
-``EncodingProblem`` (imports.encodings), ``FilterError`` (maps.data), ``AssetMissing``
-(maps.assets), ``CoverageError`` (coverage.analysis), ``ExportError`` (export.selection),
-``ApiError`` (ogcapi), ``EditingError`` with its ``Conflict`` and ``NotAllowed``
-(editing.errors), and ``Busy`` (server.heavy, answered where it is raised: 503 with
-``Retry-After``). The app's handler answers an ``AtlasMissing`` (nothing built, or a damaged
-atlas) with a 503 page and ``Retry-After`` and keeps its reason for the log.
+``StringTableError`` (i18n), ``TableError`` (io), ``CatalogError`` (catalog), ``DataMissing``
+(admin), ``ValidationFailed`` (validate), ``AtlasMissing`` and its ``AtlasUnreadable``
+(store.base), ``PostgisMissing`` (store.postgis), ``ImportFailed`` (imports.source),
+``CrsProblem`` (crs), ``EncodingProblem`` (imports.encodings), ``FilterError`` (maps.data),
+``AssetMissing`` (maps.assets), ``CoverageError`` (coverage.analysis), ``ExportError``
+(export.selection), ``ApiError`` (ogcapi), ``EditingError`` with its ``Conflict`` and
+``NotAllowed`` (editing.errors), and ``Busy`` (server.heavy, answered where it is raised: 503
+with ``Retry-After``). The app's handler answers an ``AtlasMissing`` (nothing built, or a
+damaged atlas) with a 503 page and ``Retry-After`` and keeps its reason for the log.
 ``tests/test_errors.py`` checks that no error class of the package is left out.
 """
 

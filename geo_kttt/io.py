@@ -19,6 +19,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from openpyxl.worksheet.properties import PageSetupProperties
 
 from .crs import reproject
 from .errors import AtlasError
@@ -235,3 +236,14 @@ def write_layer_file(df: pd.DataFrame, path: Path, columns: list[str]) -> None:
     with atomic_path(path) as tmp:
         out.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n",
                    quoting=csv.QUOTE_MINIMAL)
+
+
+def xlsx_print_setup(ws) -> None:
+    """An openpyxl sheet that prints on readable pages: landscape A4, every column fitted to the
+    page's width (as many pages down as needed), the header row repeated, the header frozen."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9  # A4 (write-only sheets lack the PAPERSIZE_A4 name)
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = "1:1"
+    ws.freeze_panes = "A2"

@@ -20,6 +20,7 @@ import shapely
 from . import crs as crsmod
 from .catalog import FIELDS
 from .errors import AtlasError
+from .i18n import STRINGS, t
 
 CRS84 = crsmod.OGC_CRS84
 # Part 2: what every collection can be served in (storage: CRS84).
@@ -40,11 +41,7 @@ GEOJSON, JSON, HTML = "application/geo+json", "application/json", "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 LIMIT_DEFAULT, LIMIT_MAX, OFFSET_MAX = 10, 10_000, 2**31 - 1
 RESERVED = ("f", "lang", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "sortby", "properties")
-DISTRICTS = {"title": {"vi": "Huyện, thị xã, thành phố (trước 2025)",
-                       "en": "Districts, towns and cities (pre-2025)"},
-             "description": {
-                 "vi": "Ranh giới 11 đơn vị cấp huyện của An Giang trước sắp xếp 2025.",
-                 "en": "Boundaries of An Giang's 11 district-level units before the 2025 reform."}}
+DISTRICTS = {"title": STRINGS["ogc_districts_title"], "description": STRINGS["ogc_districts_description"]}
 
 
 class ApiError(AtlasError):
@@ -89,8 +86,7 @@ def _link(href, rel, type_, title=None) -> dict:
     return link
 
 
-LINK_TITLES = {"json": {"vi": "Tài liệu này dạng JSON", "en": "This document as JSON"},
-               "html": {"vi": "Tài liệu này dạng HTML", "en": "This document as HTML"}}
+LINK_TITLES = {"json": STRINGS["ogc_link_json"], "html": STRINGS["ogc_link_html"]}
 
 
 def _self_links(url: str, json_type: str, query: dict | None = None, lang: str = "vi") -> list:
@@ -108,8 +104,8 @@ def landing(atlas, base: str, lang: str = "vi") -> dict:
             "links": _self_links(f"{base}/", JSON, lang=lang) + [
                 _link(f"{base}/api", "service-desc", OPENAPI, "OpenAPI 3.0"),
                 _link(f"{base}/api?f=html", "service-doc", HTML, "OpenAPI 3.0 (HTML)"),
-                _link(f"{base}/conformance", "conformance", JSON, "Conformance"),
-                _link(f"{base}/collections", "data", JSON, "Collections")]}
+                _link(f"{base}/conformance", "conformance", JSON, t("ogc_link_conformance", lang)),
+                _link(f"{base}/collections", "data", JSON, t("ogc_link_collections", lang))]}
 
 
 def conformance() -> dict:
@@ -122,12 +118,12 @@ def collection_info(atlas, col: Collection, base: str, lang: str = "vi") -> dict
     info = {"id": col.id, "title": col.title[lang], "description": col.description[lang],
             "itemType": "feature", "crs": list(CRS_LIST), "storageCrs": CRS84,
             "links": _self_links(url, JSON, lang=lang) + [
-                _link(f"{url}/items?f=json", "items", GEOJSON, "Items as GeoJSON"),
-                _link(f"{url}/items?f=html", "items", HTML, "Items as HTML"),
-                _link(f"{url}/queryables", QUERYABLES_REL, SCHEMA_JSON, "Queryables"),
-                _link(f"{url}/queryables", "queryables", SCHEMA_JSON, "Queryables"),
+                _link(f"{url}/items?f=json", "items", GEOJSON, t("ogc_link_items_json", lang)),
+                _link(f"{url}/items?f=html", "items", HTML, t("ogc_link_items_html", lang)),
+                _link(f"{url}/queryables", QUERYABLES_REL, SCHEMA_JSON, t("ogc_link_queryables", lang)),
+                _link(f"{url}/queryables", "queryables", SCHEMA_JSON, t("ogc_link_queryables", lang)),
                 # GDAL's OAPIF driver types the fields from this schema (rel spelt as it looks for it)
-                _link(f"{url}/schema", "describedBy", SCHEMA_JSON, "Feature schema")]}
+                _link(f"{url}/schema", "describedBy", SCHEMA_JSON, t("ogc_link_schema", lang))]}
     extent = atlas.extent(col.id)
     if extent:
         info["extent"] = {"spatial": {"bbox": [extent], "crs": CRS84}}

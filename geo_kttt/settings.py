@@ -17,7 +17,7 @@ SETTINGS = {
     "TILE_URL": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                  "Basemap tile URL template; 'none' shows boundaries on a plain background."),
     "TILE_ATTRIBUTION": ("© OpenStreetMap contributors", "Attribution shown for the basemap."),
-    "LANG": ("vi", "Default interface language: vi or en."),
+    "LANG": ("vi", "Default language of the pages and of the command line's messages and tables: vi or en."),
     "SECRET_KEY_FILE": (None, "File with the key (32+ characters) that signs login sessions; "
                                "without it (or SECRET_KEY) login is off."),
     "SECRET_KEY": (None, "The session key itself, instead of SECRET_KEY_FILE (never commit it)."),

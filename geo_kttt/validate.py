@@ -16,6 +16,7 @@ from .admin import AdminUnits
 from .catalog import FIELDS, PRECISIONS, SOURCE_SEP, CatalogError, Layer, load_atlas_meta, load_catalog
 from .crs import reproject
 from .errors import AtlasError
+from .i18n import Codes, Msg, Num, say, t
 from .sites import METRIC_CRS, SITE_COORDINATE, locate, to_bool, to_number, typed
 from .text import safe_cell
 
@@ -45,33 +46,50 @@ class Problem:
     fix: str
 
     def __str__(self) -> str:
-        where = f"{self.file}" + (f", row {self.row}" if self.row else "")
+        return self.text("en")
+
+    def text(self, lang: str = "vi") -> str:
+        """The problem as one line in ``lang`` (messages and fixes are :class:`~geo_kttt.i18n.Msg`)."""
+        where = f"{self.file}" + (f", {t('val_row', lang)} {self.row}" if self.row else "")
         who = f" [{self.site_id}]" if self.site_id else ""
-        return f"{self.severity.upper()}: {where}{who}, {self.field}: {self.message}. Fix: {self.fix}"
+        return (f"{t('val_' + self.severity, lang)}: {where}{who}, {self.field}: {say(self.message, lang)}. "
+                f"{t('val_fix', lang)}: {say(self.fix, lang)}")
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def problem(severity, file, row, site_id, field, key, **params) -> Problem:
+    """A :class:`Problem` whose message and fix are the string table's ``val_<key>`` and
+    ``val_<key>_fix``, filled with ``params`` (English as text; :meth:`Problem.text` for any)."""
+    return Problem(severity, file, row, site_id, field, Msg(f"val_{key}", **params),
+                   Msg(f"val_{key}_fix", **params))
 
 
 class ValidationFailed(AtlasError, ValueError):
     """Raised by the build when any error remains."""
 
     exit_code = 1
-    note = "The previous atlas was left unchanged."
 
     def __init__(self, problems):
         self.problems = problems
-        errors = [p for p in problems if p.severity == "error"]
-        super().__init__(f"{len(errors)} error(s) in the layer files:\n" +
-                         "\n".join(str(p) for p in errors))
+        super().__init__(self.text("en"))
+
+    note = Msg("note_atlas_unchanged")
+
+    def text(self, lang: str = "vi") -> str:
+        """The message in ``lang``: how many errors, then each of them."""
+        errors = [p for p in self.problems if p.severity == "error"]
+        return "\n".join([t("val_failed", lang).format(n=len(errors)), *(p.text(lang) for p in errors)])
 
 
-def cell_problem(value) -> tuple[str, str] | None:
+def cell_problem(value) -> tuple[str, dict] | None:
     """The one rule on the text of a cell, for layer files and imported files alike.
 
     Returns
     -------
-    (message, fix) or None
+    (key, params) or None
+        The string table's ``val_<key>`` (and ``val_<key>_fix``) with its values:
         A control character, or text that a spreadsheet would run as a formula
         (starting with = + - @, a plain negative number excepted).
     """
@@ -79,12 +97,9 @@ def cell_problem(value) -> tuple[str, str] | None:
         return None
     bad = CONTROL_RE.search(value)
     if bad:
-        return (f"has a control character (U+{ord(bad.group()):04X})",
-                "delete it: retype the cell or save the file again as plain UTF-8 text")
+        return "control", {"code": f"{ord(bad.group()):04X}"}
     if safe_cell(value) != value:
-        return (f"'{value[:60]}' starts like a spreadsheet formula",
-                "remove the leading = + - @ (a spreadsheet would run it as a formula; formulas are "
-                "never stored: type the plain value)")
+        return "formula", {"value": value[:60]}
     return None
 
 
@@ -96,11 +111,11 @@ def _check_values(layer: Layer, df: pd.DataFrame, add) -> None:
         sid = r.get("id", "")
         for name, v in r.items():
             if (bad := cell_problem(v)):
-                add("error", i, sid, name, *bad)
+                add("error", i, sid, name, bad[0], **bad[1])
         for name, (kind, required, _vi, _en) in FIELDS.items():
             v = r.get(name, "")
             if required and v == "":
-                add("error", i, sid, name, "is empty", f"fill in {name}; it is required")
+                add("error", i, sid, name, "empty", column=name)
                 continue
             try:
                 if kind == "bool":
@@ -108,35 +123,30 @@ def _check_values(layer: Layer, df: pd.DataFrame, add) -> None:
                 elif kind in ("float", "int"):
                     to_number(v, kind)
             except ValueError:
-                add("error", i, sid, name, f"'{v}' is not a {kind}",
-                    "write true/false" if kind == "bool" else "write a plain number, e.g. 12.5")
+                add("error", i, sid, name, "not_bool" if kind == "bool" else "not_number", value=v, kind=kind)
                 continue
             if name == "year" and v != "" and not YEARS[0] <= int(v) <= YEARS[1]:
-                add("error", i, sid, name, f"'{v[:30]}' is not a year between {YEARS[0]} and {YEARS[1]}",
-                    "write the four-digit year, e.g. 2024, or leave the cell empty")
+                add("error", i, sid, name, "not_year", value=v[:30], low=YEARS[0], high=YEARS[1])
             if name in allowed and v not in allowed[name] and v != "":
                 labels = layer.kinds if name == "kind" else {}
-                add("error", i, sid, name, f"'{v}' is not allowed in layer {layer.id}",
-                    "use one of: " + ", ".join(a + (f" ({labels[a]['vi']} / {labels[a]['en']})"
-                                                    if a in labels else "") for a in allowed[name] if a))
+                add("error", i, sid, name, "not_allowed", value=v, layer=layer.id,
+                    allowed=Codes(a + (f" ({labels[a]['vi']} / {labels[a]['en']})" if a in labels else "")
+                                  for a in allowed[name] if a))
         if sid and not ID_RE.match(sid):
-            add("error", i, sid, "id", "has characters other than a-z, 0-9 and '-'",
-                "use a lower-case slug such as 'solar-sao-mai'")
+            add("error", i, sid, "id", "id_chars")
         if r.get("capacity") and not r.get("capacity_unit"):
-            add("error", i, sid, "capacity_unit", "a capacity needs a unit",
-                f"use one of: {', '.join(layer.units) or '(declare units in the layer .toml)'}")
+            add("error", i, sid, "capacity_unit", "unit_needed" if layer.units else "unit_undeclared",
+                allowed=Codes(layer.units))
         prec = r.get("location_precision")
         has_xy = bool(r.get("lon")) and bool(r.get("lat"))
         if prec in ("exact", "approximate") and not has_xy:
-            add("error", i, sid, "lon/lat", f"precision '{prec}' needs a coordinate",
-                "give lon and lat in WGS 84, or set location_precision to commune or district")
+            add("error", i, sid, "lon/lat", "needs_xy", precision=prec)
         if prec == "commune" and not r.get("commune_code"):
-            add("error", i, sid, "commune_code", "precision 'commune' needs a commune code",
-                "give the GSO commune code, or set location_precision to district")
+            add("error", i, sid, "commune_code", "needs_commune")
         if bool(r.get("lon")) != bool(r.get("lat")):
-            add("error", i, sid, "lon/lat", "only one of lon and lat is given", "give both or neither")
+            add("error", i, sid, "lon/lat", "one_coordinate")
         if not r.get("sources", "").strip(" |"):
-            add("error", i, sid, "sources", "no source", "cite a URL or document reference")
+            add("error", i, sid, "sources", "no_source")
 
 
 # Lists of administrative codes (dvhcvn's dvhcvn.json, the GSO list): they confirm a commune
@@ -150,11 +160,7 @@ def _check_sources(df: pd.DataFrame, add) -> None:
     for i, r in enumerate(df.to_dict("records"), start=1):
         for entry in str(r.get("sources", "")).split(SOURCE_SEP.strip()):
             if CODE_LIST_RE.search(entry):
-                add("error", i, r.get("id", ""), "sources",
-                    f"'{entry.strip()}' is a list of administrative codes: it confirms a commune "
-                    "code, not the site",
-                    "put it in notes (e.g. 'Commune code checked against dvhcvn data/dvhcvn.json') "
-                    "and keep only sources about the site itself")
+                add("error", i, r.get("id", ""), "sources", "code_list", entry=entry.strip())
 
 
 def _check_codes(df: pd.DataFrame, admin: AdminUnits, add) -> None:
@@ -164,15 +170,13 @@ def _check_codes(df: pd.DataFrame, admin: AdminUnits, add) -> None:
     for i, r in enumerate(df.to_dict("records"), start=1):
         d, c = r.get("district_code", ""), r.get("commune_code", "")
         if d and d not in districts:
-            add("error", i, r["id"], "district_code", f"'{d}' is not a district of An Giang",
-                f"use one of {', '.join(sorted(districts))} (GSO codes, pre-2025)")
+            add("error", i, r["id"], "district_code", "bad_district", code=d,
+                allowed=Codes(sorted(districts)))
         if c and c not in commune_district:
-            add("error", i, r["id"], "commune_code", f"'{c}' is not a commune of An Giang",
-                "use the 5-digit GSO code of the pre-2025 commune (see the commune points file)")
+            add("error", i, r["id"], "commune_code", "bad_commune", code=c)
         elif c and d and commune_district[c] != d:
-            add("error", i, r["id"], "commune_code",
-                f"commune {c} lies in district {commune_district[c]}, not {d}",
-                "correct district_code or commune_code")
+            add("error", i, r["id"], "commune_code", "commune_elsewhere", code=c,
+                actual=commune_district[c], district=d)
 
 
 def _check_precision(gdf: gpd.GeoDataFrame, add) -> None:
@@ -181,16 +185,11 @@ def _check_precision(gdf: gpd.GeoDataFrame, add) -> None:
     for idx, r in gdf.iterrows():
         own, prec = r.position_source == SITE_COORDINATE, r.location_precision
         if prec in ("exact", "approximate") and not own:
-            add("error", idx + 1, r["id"], "lon/lat",
-                f"precision '{prec}', but ({r.lon}, {r.lat}) is the {r.position_source}, where the "
-                "atlas draws sites it has no coordinate for: not a position of the site",
-                "set location_precision to commune (or district) and empty lon/lat, or give the "
-                "site's own coordinate")
+            add("error", idx + 1, r["id"], "lon/lat", "reference_not_site", precision=prec,
+                lon=r.lon, lat=r.lat, source=r.position_source)
         elif prec in ("commune", "district") and own:
-            add("error", idx + 1, r["id"], "location_precision",
-                f"precision '{prec}', but lon/lat ({r.lon}, {r.lat}) give a coordinate of the site itself",
-                "set location_precision to exact or approximate, or empty lon/lat to draw the site "
-                f"at its {prec}'s reference point")
+            add("error", idx + 1, r["id"], "location_precision", "site_not_reference", precision=prec,
+                lon=r.lon, lat=r.lat)
 
 
 def _check_positions(gdf: gpd.GeoDataFrame, admin: AdminUnits, add) -> None:
@@ -223,17 +222,14 @@ def _check_positions(gdf: gpd.GeoDataFrame, admin: AdminUnits, add) -> None:
     for i in np.flatnonzero(bad):
         row, sid, r = m.index[i] + 1, m["id"].iloc[i], m.iloc[i]
         if off[i] > PROVINCE_TOLERANCE_M:
-            add("error", row, sid, "lon/lat",
-                f"point ({r.lon}, {r.lat}) is {off[i] / 1000:.1f} km outside An Giang",
-                "check for swapped lon/lat or a wrong CRS; lon ≈ 104.8–105.6, lat ≈ 10.2–10.97")
+            add("error", row, sid, "lon/lat", "outside_province", lon=r.lon, lat=r.lat,
+                km=Num(off[i] / 1000, 1))
             continue
         for field, codes, d in checks:
             if d[i] > UNIT_TOLERANCE_M:
-                add("error", row, sid, field, f"point is {d[i] / 1000:.1f} km outside unit {codes[i]}",
-                    "correct the code or the coordinate")
+                add("error", row, sid, field, "outside_unit", km=Num(d[i] / 1000, 1), code=codes[i])
             elif d[i] > 0:
-                add("warning", row, sid, field, f"point is {d[i]:.0f} m outside unit {codes[i]}",
-                    "within the tolerance for generalised boundaries; check if unsure")
+                add("warning", row, sid, field, "near_unit", m=Num(d[i], 0), code=codes[i])
 
 
 def _distances(geoms: np.ndarray, which: np.ndarray, shapes: list) -> np.ndarray:
@@ -253,15 +249,15 @@ def validate_layer(layer: Layer, df: pd.DataFrame, admin: AdminUnits, file: str)
     """Check one layer's records; return (located GeoDataFrame or None, problems)."""
     problems = []
 
-    def add(sev, row, sid, field, msg, fix):
-        problems.append(Problem(sev, file, row, sid, field, msg, fix))
+    def add(sev, row, sid, field, key, **params):
+        problems.append(problem(sev, file, row, sid, field, key, **params))
 
     missing = [c for c, spec in FIELDS.items() if spec[1] and c not in df.columns]
     for c in missing:
-        add("error", None, "", c, "column is missing", f"add a '{c}' column (see layers/README.md)")
+        add("error", None, "", c, "missing_column", column=c)
     for c in df.columns:
         if c not in FIELDS:
-            add("warning", None, "", c, "unknown column is ignored", "remove it or rename it")
+            add("warning", None, "", c, "unknown_column")
     if missing:
         return None, problems
     _check_values(layer, df, add)
@@ -270,8 +266,7 @@ def validate_layer(layer: Layer, df: pd.DataFrame, admin: AdminUnits, file: str)
     for sid, n in df.id.value_counts().items():
         if n > 1 and sid:
             rows = [i + 1 for i in df.index[df.id == sid]]
-            add("error", rows[1], sid, "id", f"id used {n} times (rows {rows})",
-                "give each site its own stable id")
+            add("error", rows[1], sid, "id", "id_twice", n=n, rows=rows)
     if any(p.severity == "error" for p in problems):
         return None, problems
     gdf = locate(typed(df), admin)
@@ -292,13 +287,12 @@ def validate_all(layers_dir: Path, admin: AdminUnits):
         catalog = load_catalog(layers_dir)
     except CatalogError as e:
         return {}, {}, [Problem("error", str(e).split(":")[0], None, "", "definition", str(e),
-                                "correct the layer definition")] + check_atlas_files(layers_dir)
+                                Msg("val_definition_fix"))] + check_atlas_files(layers_dir)
     frames, problems, seen = {}, check_atlas_files(layers_dir), {}
     for lid in catalog:
         path = layers_dir / f"{lid}.csv"
         if not path.is_file():
-            problems.append(Problem("error", str(path), None, "", "file", "data file is missing",
-                                    f"create {path.name} with the columns in layers/README.md"))
+            problems.append(problem("error", str(path), None, "", "file", "no_file", name=path.name))
             continue
         try:
             df = io.read_layer_file(path)
@@ -309,9 +303,7 @@ def validate_all(layers_dir: Path, admin: AdminUnits):
         problems += found
         for i, sid in enumerate(df.get("id", []), start=1):
             if sid in seen and seen[sid] != lid:
-                problems.append(Problem("error", str(path), i, sid, "id",
-                                        f"id also used in layer {seen[sid]}",
-                                        "ids must be unique across the atlas"))
+                problems.append(problem("error", str(path), i, sid, "id", "id_other_layer", layer=seen[sid]))
             seen.setdefault(sid, lid)
         if gdf is not None:
             frames[lid] = gdf.assign(layer=lid)
@@ -331,21 +323,19 @@ def check_atlas_files(layers_dir: Path) -> list[Problem]:
         load_atlas_meta(layers_dir)
     except CatalogError as e:
         problems.append(Problem("error", str(layers_dir / "_atlas.toml"), None, "", "definition",
-                                str(e), "correct _atlas.toml (see layers/README.md)"))
+                                e.args[0], Msg("val_atlas_toml_fix")))
     for name, columns in ATLAS_TABLES.items():
         path = layers_dir / name
         if not path.is_file():
             if name != "changes.csv":  # written by the first `geo-kttt import`
-                problems.append(Problem("error", str(path), None, "", "file", "file is missing",
-                                        f"restore {name} (git checkout), or create it with the header "
-                                        f"{','.join(columns)}"))
+                problems.append(problem("error", str(path), None, "", "file", "no_atlas_file", name=name,
+                                        header=",".join(columns)))
             continue
         try:
             df = io.read_table(path)
         except io.TableError as e:
             problems.append(table_problem(e))
             continue
-        problems += [Problem("error", str(path), None, "", c, "column is missing",
-                             f"add a '{c}' column (see layers/README.md)")
+        problems += [problem("error", str(path), None, "", c, "missing_column", column=c)
                      for c in columns if c not in df.columns]
     return problems

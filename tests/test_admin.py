@@ -145,7 +145,7 @@ def test_cli_commune_import_needs_a_data_folder_and_reports_the_points(tmp_path,
     monkeypatch.delenv("GEO_KTTT_DATA_DIR", raising=False)
     gpkg = tmp_path / "xa.gpkg"
     io.write_vector(_official_communes(admin), gpkg)
-    args = ["admin", "import", str(gpkg), "--level", "commune", "--code-field", "MA_XA",
+    args = ["--lang", "en", "admin", "import", str(gpkg), "--level", "commune", "--code-field", "MA_XA",
             "--name-field", "TEN_XA", "--district-field", "MA_HUYEN"]
     assert main(args) == 2
     assert "pass --data-dir DIR or set GEO_KTTT_DATA_DIR" in capsys.readouterr().err

@@ -83,9 +83,11 @@ def test_no_atlas_is_a_503_page(tmp_path):
 
 
 def test_the_cli_prints_the_message_and_exits_with_the_code(capsys, monkeypatch, tmp_path):
-    assert cli.main(["--atlas", str(tmp_path / "none.gpkg"), "summary"]) == 2
+    assert cli.main(["--lang", "en", "--atlas", str(tmp_path / "none.gpkg"), "summary"]) == 2
     out = capsys.readouterr()
     assert out.err.startswith("error: No atlas at") and "Traceback" not in out.err and out.out == ""
+    assert cli.main(["--atlas", str(tmp_path / "none.gpkg"), "summary"]) == 2  # Vietnamese by default
+    assert capsys.readouterr().err.startswith("lỗi: Không có atlas ở")
 
     class Odd(AtlasError):
         exit_code, note = 7, "Nothing was touched."
@@ -94,7 +96,7 @@ def test_the_cli_prints_the_message_and_exits_with_the_code(capsys, monkeypatch,
         raise Odd("it went wrong")
 
     monkeypatch.setattr(cli.atlas, "cmd_validate", fail)
-    assert cli.main(["validate"]) == 7
+    assert cli.main(["--lang", "en", "validate"]) == 7
     assert capsys.readouterr().err == "error: it went wrong\nNothing was touched.\n"
 
 

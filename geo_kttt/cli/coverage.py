@@ -5,33 +5,37 @@ from __future__ import annotations
 import json
 import sys
 
-from .. import settings
 from ..coverage.analysis import AtlasFrames, compute
 from ..coverage.checks import data_checks, layer_completeness
-from ..coverage.report import rows, summary_lines, to_csv, to_json
+from ..coverage.report import HEADERS, rows, summary_lines, to_csv, to_json
 from ..coverage.units import LEVELS
+from ..i18n import number, t
 from ..store import open_atlas
-from .common import fmt_table, paths
+from .common import fmt_table, paths, ui_lang
 
 
-def _radii(values) -> dict:
+def _radius_error(value: str, lang: str) -> str:
+    return f"{t('cli_error', lang)}: " + t("cli_radius_format", lang).format(value=value)
+
+
+def _radii(values, lang: str = "vi") -> dict:
     out = {}
     for v in values or ():
         kind, sep, km = v.partition("=")
         try:
             out[kind.strip()] = float(km)
         except ValueError:
-            raise SystemExit(f"error: --radius {v!r}: write KIND=KM, e.g. --radius landfill=15") from None
+            raise SystemExit(_radius_error(v, lang)) from None
         if not sep or not kind.strip():
-            raise SystemExit(f"error: --radius {v!r}: write KIND=KM, e.g. --radius landfill=15")
+            raise SystemExit(_radius_error(v, lang))
     return out
 
 
 def cmd_coverage(args) -> int:
-    lang = args.lang or settings.get("LANG")
+    lang = ui_lang(args)
     frames = AtlasFrames.of(open_atlas(paths(args)[1]))
     statuses = [s.strip() for s in (args.status or "").split(",") if s.strip()] or None
-    cov = compute(frames, args.layer, args.by, statuses, args.radius_km, _radii(args.radius))
+    cov = compute(frames, args.layer, args.by, statuses, args.radius_km, _radii(args.radius, lang))
     if args.format == "json":
         data = to_json(cov, layer_completeness(frames), data_checks(frames))
         print(json.dumps(data, ensure_ascii=False, indent=1, default=str))
@@ -40,11 +44,12 @@ def cmd_coverage(args) -> int:
     else:
         df = rows(cov, lang)
         cols = ["code", "name", "served", "basis", "nearest", "nearest_km", "distance_note"]
-        shown = df[cols].fillna("")
+        shown = df[cols].astype(object).where(df[cols].notna(), None)
+        shown["nearest_km"] = df.nearest_km.map(lambda v: number(v, lang, 1))  # as the page writes it
         for line in summary_lines(cov, lang):
             print(line)
         print()
-        print(fmt_table(shown, cols))
+        print(fmt_table(shown, cols, lang, [HEADERS[c][lang] for c in cols]))
     return 0
 
 

@@ -16,8 +16,9 @@ from ..export.selection import (
     selection_from_query,
 )
 from ..export.sheet import render_sheet
+from ..i18n import t
 from ..store import open_atlas
-from .common import paths
+from .common import paths, ui_lang
 
 
 def _add_selection_args(p) -> None:
@@ -35,19 +36,21 @@ def register(subparsers) -> None:
     sub = e.add_subparsers(dest="export_command", required=True)
     s = sub.add_parser("sheet", help="print-ready map sheet (PDF or PNG)")
     _add_selection_args(s)
-    s.add_argument("--lang", choices=SHEET_LANGS, default="vi", help="sheet language(s)")
+    s.add_argument("--lang", choices=SHEET_LANGS, help="sheet language(s) (default: the messages' language)")
     s.add_argument("--paper", choices=["A4", "A3"], default="A4")
     s.add_argument("--orientation", choices=["landscape", "portrait"], default="landscape")
     s.add_argument("--format", choices=["pdf", "png"], default="pdf")
     s.add_argument("--dpi", type=int, default=150, help="PNG resolution")
     h = sub.add_parser("html", help="one self-contained HTML map that opens offline")
     _add_selection_args(h)
-    h.add_argument("--lang", choices=["vi", "en"], default="vi")
+    h.add_argument("--lang", choices=["vi", "en"], help="map language (default: the messages' language)")
     d = sub.add_parser("data", help="data file: gpkg, geojson, shp (zip), kml, kmz, csv, csvzip, xlsx")
     _add_selection_args(d)
     d.add_argument("--format", required=True, choices=list(FORMATS))
     d.add_argument("--crs", help="EPSG:9208 (VN-2000 / TM-3 104-45) or EPSG:3405 (VN-2000 / UTM 48N) "
                                  "for gpkg, shp, csv, csvzip, xlsx (default: WGS 84)")
+    d.add_argument("--lang", choices=["vi", "en"],
+                   help="language of the labels beside the codes and of the XLSX headers")
     k = sub.add_parser("pack", help="investor pack zip (sheets vi+en, HTML, XLSX, GeoPackage, README)")
     _add_selection_args(k)
     k.add_argument("--each-district", action="store_true",
@@ -73,27 +76,30 @@ def _out(args, atlas, sel, suffix: str) -> Path:
 
 def _cmd_sheet(args) -> int:
     atlas, sel = _open(args)
-    say = printer()
-    dest = _out(args, atlas, sel, f"-map-{args.lang}.{args.format}")
-    say(f"drawing {args.paper} {args.orientation} sheet ({args.lang})")
-    render_sheet(atlas, sel, dest, args.paper, args.orientation, args.lang, args.dpi)
-    say(f"wrote {dest}")
+    say, lang = printer(), ui_lang(args)
+    sheet_lang = args.lang or lang
+    dest = _out(args, atlas, sel, f"-map-{sheet_lang}.{args.format}")
+    say(t("cli_drawing", lang).format(paper=args.paper, orientation=args.orientation, lang=sheet_lang))
+    render_sheet(atlas, sel, dest, args.paper, args.orientation, sheet_lang, args.dpi)
+    say(t("cli_wrote", lang).format(path=dest))
     return 0
 
 
 def _cmd_html(args) -> int:
     atlas, sel = _open(args)
+    lang = ui_lang(args)
     dest = _out(args, atlas, sel, "-map.html")
-    standalone_html(atlas, sel, dest, args.lang)
-    print(f"wrote {dest}")
+    standalone_html(atlas, sel, dest, lang)
+    print(t("cli_wrote", lang).format(path=dest))
     return 0
 
 
 def _cmd_data(args) -> int:
     atlas, sel = _open(args)
+    lang = ui_lang(args)
     dest = _out(args, atlas, sel, FORMATS[args.format][0])
-    write_data(atlas, sel, args.format, dest, crs=args.crs)
-    print(f"wrote {dest}")
+    write_data(atlas, sel, args.format, dest, lang, crs=args.crs)
+    print(t("cli_wrote", lang).format(path=dest))
     return 0
 
 

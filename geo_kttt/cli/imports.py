@@ -4,38 +4,39 @@ rows name), with a preview and a log."""
 from __future__ import annotations
 
 from ..admin import load_admin
+from ..i18n import say, t
 from ..imports.batch import run_import_file
 from ..imports.merge import CHANGES_FILE, Result
 from ..imports.source import MAX_MB
-from .common import paths
+from .common import paths, ui_lang
 
 MAX_SHOWN = 200
 
 
-def report(result: Result, dry_run: bool, out=print) -> None:
+def report(result: Result, dry_run: bool, out=print, lang: str = "vi") -> None:
     """Print problems, warnings and the plan (added / changed field by field / unchanged / removed)."""
     src = result.source
-    out(f"{src.name}: {len(src.rows)} row(s), read as {src.encoding}")
+    out(t("cli_imp_read", lang).format(path=src.name, n=len(src.rows), encoding=src.encoding))
     for w in result.warnings:
-        out(f"WARNING: {w}")
+        out(f"{t('val_warning', lang)}: {say(w, lang)}")
     for p in result.problems[:MAX_SHOWN]:
-        out(str(p))
+        out(p.text(lang))
     if len(result.problems) > MAX_SHOWN:
-        out(f"… and {len(result.problems) - MAX_SHOWN} more error(s)")
+        out(t("cli_imp_more", lang).format(n=len(result.problems) - MAX_SHOWN))
     plan = result.plan
     if plan is None:
         return
-    out(f"added: {len(plan.added)}")
+    out(f"{t('cli_imp_added', lang)}: {len(plan.added)}")
     for sid in plan.added:
         out(f"  + {sid}")
-    out(f"changed: {len(plan.changed)}")
+    out(f"{t('cli_imp_changed', lang)}: {len(plan.changed)}")
     for sid, diff in plan.changed.items():
         out(f"  ~ {sid}")
         for f, old, new in diff:
             out(f"      {f}: '{_short(old)}' -> '{_short(new)}'")
-    out(f"unchanged: {len(plan.unchanged)}")
-    out(f"removed: {len(plan.removed)}" + (f" (not in the file, kept: {len(plan.missing)})"
-                                           if plan.missing else ""))
+    out(f"{t('cli_imp_unchanged', lang)}: {len(plan.unchanged)}")
+    out(f"{t('cli_imp_removed', lang)}: {len(plan.removed)}"
+        + (t("cli_imp_kept", lang).format(n=len(plan.missing)) if plan.missing else ""))
     for sid in plan.removed:
         out(f"  - {sid}")
 
@@ -45,29 +46,29 @@ def _short(text: str, width: int = 100) -> str:
 
 
 def cmd_import(args) -> int:
-    layers = paths(args)[0]
+    layers, lang = paths(args)[0], ui_lang(args)
     results = run_import_file(args.file, layers, load_admin(args.data_dir), layer_id=args.layer,
                               crs=args.crs, dry_run=args.dry_run, skip_invalid=args.skip_invalid,
                               reject_path=args.reject_file, remove_missing=args.remove_missing,
-                              max_mb=args.max_mb)
+                              max_mb=args.max_mb, lang=lang)
     for result in results:
         if len(results) > 1:
-            print(f"\n== layer {result.layer} ==")
-        report(result, args.dry_run)
+            print("\n" + t("cli_imp_layer", lang).format(layer=result.layer))
+        report(result, args.dry_run, lang=lang)
     errors = sum(len(r.problems) for r in results)
     if args.dry_run:
-        print(f"Dry run: nothing written ({errors} error(s)).")
+        print(t("cli_imp_dry_run", lang).format(n=errors))
         return 1 if errors else 0
     rejected = [r for r in results if r.reject_file]
     for r in rejected:
-        print(f"{len(r.rejected)} row(s) rejected, saved to {r.reject_file}")
+        print(t("cli_imp_rejected", lang).format(n=len(r.rejected), path=r.reject_file))
     if errors and not rejected:
-        print(f"Nothing written: {errors} error(s). Fix them and import again, "
-              "or use --skip-invalid to import the good rows.")
+        print(t("cli_imp_nothing_written", lang).format(n=errors))
         return 1
     written = [r.layer for r in results if r.written]
-    print(f"Wrote {', '.join(str(layers / (lid + '.csv')) for lid in written)} and logged the changes in "
-          f"{layers / CHANGES_FILE}." if written else "No changes to write.")
+    print(t("cli_imp_wrote", lang).format(layer=", ".join(str(layers / (lid + ".csv")) for lid in written),
+                                          log=layers / CHANGES_FILE)
+          if written else t("cli_imp_no_changes", lang))
     return 0
 
 

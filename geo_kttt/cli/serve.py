@@ -26,8 +26,10 @@ import time
 import waitress
 
 from .. import settings
+from ..i18n import t
 from ..server import create_app, hardening, heavy
 from ..server.common import get_atlas
+from .common import ui_lang
 
 try:  # not on Windows: gunicorn needs fork()
     from gunicorn.app.base import BaseApplication
@@ -110,7 +112,7 @@ def cmd_serve(args) -> int:
     threads = int(args.threads or (1 if server == "gunicorn" else 8))
     how = (f"gunicorn, {workers} worker processes × {threads} thread(s)" if server == "gunicorn"
            else f"waitress, {threads} threads")
-    print(f"Serving the atlas on http://{host}:{port}/ with {how} (Ctrl+C to stop)", flush=True)
+    print(t("cli_serving", ui_lang(args)).format(url=f"http://{host}:{port}/ ({how})"), flush=True)
     print("Officers' login: on" if app.config.get("EDITING_ENABLED") else
           "Officers' login: off (no secret key: set GEO_KTTT_SECRET_KEY_FILE, see docs/editing.md)")
     for note in hardening.serve_notes(app, workers * threads):

@@ -20,6 +20,7 @@ import shapely
 from ..catalog import SOURCE_SEP
 from ..crs import reproject
 from ..errors import AtlasError
+from ..i18n import Codes, Msg
 from ..sites import METRIC_CRS
 from .context import add_context
 from .units import FALLBACK_NOTE, LEVELS, load_units, unit_members
@@ -80,6 +81,7 @@ class Coverage:
     service_areas: gpd.GeoDataFrame
     notes: list = field(default_factory=list)
     kinds: dict = field(default_factory=dict)
+    titles: dict = field(default_factory=dict)  # the layer's title {vi, en}
 
     def unserved(self) -> list[str]:
         """Codes of the units served neither by a declared area nor within a radius."""
@@ -229,14 +231,14 @@ def compute(frames, layer: str = "waste_facilities", by: str = "commune",
     """
     frames = AtlasFrames.of(frames)
     if by not in LEVELS:
-        raise CoverageError(f"--by must be one of {', '.join(LEVELS)}, not '{by}'")
+        raise CoverageError(Msg("err_cov_by", allowed=Codes(LEVELS), value=by))
     if layer not in frames.catalog:
-        raise CoverageError(f"unknown layer '{layer}'; layers: {', '.join(frames.catalog)}")
+        raise CoverageError(Msg("err_cov_layer", layer=layer, allowed=Codes(frames.catalog)))
     statuses = list(statuses or default_statuses(frames.catalog[layer]))
     bad = [s for s in statuses if s not in frames.catalog[layer].statuses]
     if bad:
-        raise CoverageError(f"status {bad} is not used by layer '{layer}'; "
-                         f"use {', '.join(frames.catalog[layer].statuses)}")
+        raise CoverageError(Msg("err_cov_layer_status", bad=bad, layer=layer,
+                                allowed=Codes(frames.catalog[layer].statuses)))
     units, level = load_units(frames, by)
     notes = [FALLBACK_NOTE] if level != by else []
     fac = select_facilities(frames.sites, layer, statuses, radius, radii)
@@ -246,7 +248,7 @@ def compute(frames, layer: str = "waste_facilities", by: str = "commune",
     units = add_context(units, frames, level, fac)
     units = units.drop(columns=["declared_by", "radius_by", "members"])
     return Coverage(layer, tuple(statuses), level, by, units, fac, areas, notes,
-                    frames.catalog[layer].kinds)
+                    frames.catalog[layer].kinds, frames.catalog[layer].title)
 
 
 @dataclass

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..catalog import PRECISIONS
 from ..crs import reproject
+from ..i18n import LANGS, t
 from ..sites import METRIC_CRS
 from ..summary import reconcile
 from ..text import fold
@@ -82,9 +83,10 @@ def district_layer_states(frames, completeness: list[dict] | None = None) -> pd.
     return pd.DataFrame(rows)
 
 
-def _check(kind, site, vi, en) -> dict:
+def _check(kind, site, **params) -> dict:
+    """One finding, its detail in both languages (the string table's ``check_<kind>_detail``)."""
     return {"check": kind, "layer": site.layer, "id": site.id, "name": site.name_vi,
-            "detail_vi": vi, "detail_en": en}
+            **{f"detail_{lang}": t(f"check_{kind}_detail", lang).format(**params) for lang in LANGS}}
 
 
 def outside_units(frames) -> list[dict]:
@@ -105,8 +107,7 @@ def outside_units(frames) -> list[dict]:
             shape = shapes.get((level, code))
             d = s.geometry.distance(shape) if shape is not None else 0.0
             if d > 0:
-                out.append(_check("outside", s, f"cách ranh giới {code} {d:.0f} m về phía ngoài",
-                                  f"{d:.0f} m outside its declared {level} {code}"))
+                out.append(_check("outside", s, code=code, m=f"{d:.0f}", level=level))
     return out
 
 
@@ -119,15 +120,14 @@ def duplicates(frames) -> list[dict]:
     for _, g in s[s.duplicated("_key", keep=False)].groupby("_key"):
         ids = ", ".join(g.id)
         for site in g.itertuples():
-            out.append(_check("duplicate", site, f"trùng tên và xã với: {ids}",
-                              f"same name and commune as: {ids}"))
+            out.append(_check("duplicate", site, ids=ids))
     return out
 
 
 def without_source(frames) -> list[dict]:
     """Sites whose ``sources`` is empty."""
     empty = frames.sites[frames.sites.sources.fillna("").str.strip() == ""]
-    return [_check("no_source", s, "không có nguồn", "no source given") for s in empty.itertuples()]
+    return [_check("no_source", s) for s in empty.itertuples()]
 
 
 def unknown_served_codes(frames) -> list[dict]:
@@ -137,8 +137,7 @@ def unknown_served_codes(frames) -> list[dict]:
     for s in frames.sites.itertuples():
         bad = [c for c in parse_serves(getattr(s, "serves", "")) if c not in known]
         if bad:
-            out.append(_check("serves_code", s, f"mã địa bàn phục vụ không có: {', '.join(bad)}",
-                              f"declared service area has unknown codes: {', '.join(bad)}"))
+            out.append(_check("serves_code", s, codes=", ".join(bad)))
     return out
 
 

@@ -13,24 +13,12 @@ import numpy as np
 import shapely
 
 from ..crs import reproject
-from ..i18n import register, t
+from ..i18n import t
 from ..maps.build import DataScript, Filters, build_map
 from ..maps.data import all_sites, filter_sites
-from .report import BASIS, DISTANCE_NOTES, rows
+from .report import basis_text, distance_note, rows
 
 SIMPLIFY_M = 25  # outline simplification for the page (metres, EPSG:9208)
-
-register({
-    "cov_served": {"vi": "Được phục vụ", "en": "Served"},
-    "cov_unserved": {"vi": "Chưa được phục vụ", "en": "Unserved"},
-    "cov_area": {"vi": "Vùng phục vụ", "en": "Service area"},
-    "cov_nearest": {"vi": "Cơ sở gần nhất", "en": "Nearest facility"},
-    "cov_distance": {"vi": "Khoảng cách", "en": "Distance"},
-    "cov_basis": {"vi": "Căn cứ", "en": "Basis"},
-    "cov_served_by": {"vi": "Phục vụ bởi", "en": "Served by"},
-    "cov_within": {"vi": "Diện tích trong bán kính", "en": "Area within radius"},
-    "cov_none": {"vi": "không có cơ sở", "en": "no facility"},
-})
 
 
 class CoverageLayer(DataScript):
@@ -54,9 +42,8 @@ def units_geojson(cov, lang: str) -> dict:
     u = cov.units[["code", "name", "served", "basis", "nearest_precision", "geometry"]].copy()
     u = u[u.geometry.notna()]
     u["geometry"] = u.geometry.simplify(SIMPLIFY_M)
-    i = 0 if lang == "vi" else 1
-    u["basis"] = u.basis.map(lambda b: BASIS[b][i])
-    u["note"] = u.nearest_precision.map(lambda p: DISTANCE_NOTES.get(p, ("", ""))[i])
+    u["basis"] = u.basis.map(lambda b: basis_text(b, lang))
+    u["note"] = u.nearest_precision.map(lambda p: distance_note(p, lang))
     for col in ("nearest", "nearest_km", "served_by", "area_within_radius", "district_name"):
         u[col] = u.code.map(table[col])
     return _geojson(u.drop(columns="nearest_precision"))
@@ -66,8 +53,7 @@ def areas_geojson(cov, lang: str) -> dict:
     """Service areas (radius circles or declared areas) in EPSG:4326."""
     a = cov.service_areas[cov.service_areas.geometry.notna()].copy()
     a["name"] = a["name_vi"] if lang == "vi" else a["name_en"]
-    i = 0 if lang == "vi" else 1
-    a["basis"] = a.basis.map(lambda b: BASIS["declared" if b == "declared" else "radius"][i])
+    a["basis"] = a.basis.map(lambda b: basis_text("declared" if b == "declared" else "radius", lang))
     a["geometry"] = a.geometry.simplify(SIMPLIFY_M)
     return _geojson(a[["id", "name", "kind", "radius_km", "basis", "geometry"]])
 

@@ -12,13 +12,11 @@ import pandas as pd
 
 from ..admin import PROVINCE_CODE
 from ..crs import reproject
+from ..i18n import STRINGS
 from ..sites import METRIC_CRS, district_points
 
 LEVELS = ("commune", "district", "new-commune")
-FALLBACK_NOTE = {
-    "vi": "Dữ liệu không có ranh giới xã: phân tích chạy ở cấp huyện.",
-    "en": "The data has no commune polygons: the analysis runs at district level.",
-}
+FALLBACK_NOTE = STRINGS["cov_fallback"]  # {vi, en}: said with every result at district level
 COLUMNS = ["code", "name", "district_code", "district_name", "members", "ref", "shape_note",
            "geometry"]
 

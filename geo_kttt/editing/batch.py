@@ -25,7 +25,6 @@ import sqlalchemy as sa
 
 from .. import io
 from ..catalog import COLUMNS
-from ..i18n import register
 from ..imports.merge import Result, run_import
 from ..imports.source import TABLE_EXT, VECTOR_EXT, ImportFailed
 from . import db
@@ -36,21 +35,6 @@ from .review import DECISIONS, bump_version, next_seq
 FILE_EXT = (TABLE_EXT | VECTOR_EXT) - {".shp"}  # one file: a Shapefile comes zipped
 MAX_UNPACKED_MB, MAX_RATIO = 200, 100  # zip-based files (xlsx, kmz, zip): bigger unpacked is a bomb
 STASH = "imports"  # the evidence folder's sub-folder for uploaded files, named by their SHA-256
-
-register({
-    "err_file_kind": {"vi": "Tệp '{name}' không được nhận; dùng .xlsx, .csv, .geojson, .kml, .kmz, "
-                            ".zip (Shapefile) hoặc .gpkg.",
-                      "en": "File '{name}' is not accepted; use .xlsx, .csv, .geojson, .kml, .kmz, "
-                            ".zip (Shapefile) or .gpkg."},
-    "err_zip_bomb": {"vi": "Tệp '{name}' giải nén ra quá lớn ({mb:.0f} MB); không lưu gì.",
-                     "en": "File '{name}' unpacks to far too much ({mb:.0f} MB); nothing was stored."},
-    "err_import": {"vi": "Không dùng được tệp: {why}", "en": "The file cannot be used: {why}"},
-    "err_stash": {"vi": "Không còn tệp đã tải lên; hãy tải lại.",
-                  "en": "The uploaded file is no longer there; upload it again."},
-    "err_batch": {"vi": "Không có nhóm đề xuất '{batch}'.", "en": "There is no batch '{batch}'."},
-    "iss_batch_empty": {"vi": "Tệp không thay đổi gì so với dữ liệu hiện tại.",
-                        "en": "The file changes nothing in the current data."},
-})
 
 
 @dataclass

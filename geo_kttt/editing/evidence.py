@@ -18,7 +18,6 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..i18n import register
 from .errors import EditingError
 
 TYPES = {  # extension -> (content type, magic bytes)
@@ -28,18 +27,6 @@ TYPES = {  # extension -> (content type, magic bytes)
     ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
 }
 MAX_PIXELS = 60_000_000  # a 60-megapixel photo; far larger images are bombs, not evidence
-
-register({
-    "err_file_type": {"vi": "Tệp '{name}' không được nhận: chỉ nhận PDF, JPEG hoặc PNG.",
-                      "en": "File '{name}' is not accepted: only PDF, JPEG or PNG."},
-    "err_file_content": {"vi": "Tệp '{name}' không phải là {kind} như tên của nó; không lưu gì.",
-                         "en": "File '{name}' is not the {kind} its name says; nothing was stored."},
-    "err_file_size": {"vi": "Tệp '{name}' quá lớn ({mb:.1f} MB); tối đa {max:g} MB.",
-                      "en": "File '{name}' is too large ({mb:.1f} MB); at most {max:g} MB."},
-    "err_file_empty": {"vi": "Tệp '{name}' rỗng.", "en": "File '{name}' is empty."},
-    "err_image_bomb": {"vi": "Ảnh '{name}' quá lớn ({pixels} điểm ảnh) hoặc hỏng; không lưu gì.",
-                       "en": "Image '{name}' is too large ({pixels} pixels) or damaged; nothing was stored."},
-})
 
 
 @dataclass(frozen=True)

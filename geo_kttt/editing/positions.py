@@ -14,7 +14,6 @@ import pandas as pd
 
 from .. import crs as pinned
 from ..catalog import COLUMNS
-from ..i18n import register
 from ..imports import crs as crsmod
 from ..sites import METRIC_CRS, locate, typed
 from .errors import Issue
@@ -23,18 +22,6 @@ from .errors import issue as _issue
 CLAIMS = ("exact", "approximate")
 METHODS = ("map", "wgs84", "vn2000", "geolocation")
 VN2000_CRS = ("EPSG:9208", "EPSG:3405")
-
-register({
-    "iss_number": {"vi": "'{value}' không phải là số.", "en": "'{value}' is not a number."},
-    "iss_method": {"vi": "Cách nhập vị trí '{value}' không có; dùng: {allowed}.",
-                   "en": "Unknown way of giving the position '{value}'; use: {allowed}."},
-    "iss_vn_crs": {"vi": "Hệ tọa độ VN-2000 phải là EPSG:9208 hoặc EPSG:3405.",
-                   "en": "The VN-2000 grid must be EPSG:9208 or EPSG:3405."},
-    "iss_swapped": {"vi": "Có vẻ số Bắc (N) và số Đông (E) bị đổi chỗ.",
-                    "en": "Northing (N) and easting (E) look swapped."},
-    "iss_claim": {"vi": "Chọn độ chính xác của vị trí mới: chính xác hoặc gần đúng.",
-                  "en": "Choose the precision of the new position: exact or approximate."},
-})
 
 
 @dataclass

@@ -18,7 +18,6 @@ import sqlalchemy as sa
 
 from .. import io
 from ..catalog import COLUMNS, FIELDS, SOURCE_SEP
-from ..i18n import register
 from ..text import nfc, safe_cell, slug
 from ..validate import validate_layer
 from . import db
@@ -33,30 +32,6 @@ STATES = ("pending", "returned", "approved", "published", "rejected")
 # Fields a contributor types; position, precision, id and sources are set by the form's logic.
 TYPED = [c for c in COLUMNS if c not in ("id", "lon", "lat", "location_precision", "sources")]
 MAX_TEXT = 2000
-
-register({
-    "err_layer": {"vi": "Không có lớp '{layer}'.", "en": "There is no layer '{layer}'."},
-    "err_site": {"vi": "Không có cơ sở '{site}' trong lớp {layer}.",
-                 "en": "No site '{site}' in layer {layer}."},
-    "err_district_denied": {"vi": "Tài khoản của bạn chỉ được đề xuất cho huyện {allowed}, không cho {code}.",
-                            "en": "Your account may propose only for district(s) {allowed}, not {code}."},
-    "err_not_contributor": {"vi": "Cần vai trò contributor để đề xuất thay đổi.",
-                            "en": "Proposing a change needs the contributor role."},
-    "err_no_close": {"vi": "Lớp {layer} không có tình trạng 'closed'.",
-                     "en": "Layer {layer} has no 'closed' status."},
-    "iss_evidence": {"vi": "Cần bằng chứng: số/tên văn bản hoặc một đường dẫn (URL).",
-                     "en": "Evidence is required: a document reference or a URL."},
-    "iss_url": {"vi": "Đường dẫn phải bắt đầu bằng http:// hoặc https://.",
-                "en": "The URL must start with http:// or https://."},
-    "iss_too_long": {"vi": "Quá dài (tối đa {n} ký tự).", "en": "Too long (at most {n} characters)."},
-    "iss_nothing": {"vi": "Không có gì thay đổi so với dữ liệu hiện tại.",
-                    "en": "Nothing differs from the current data."},
-    "err_draft": {"vi": "Đề xuất còn {count} lỗi; sửa rồi gửi lại.",
-                  "en": "The proposal still has {count} problem(s); fix them and send it again."},
-    "iss_formula": {"vi": "'{value}' bắt đầu như một công thức bảng tính (= + - @); gõ giá trị thường.",
-                    "en": "'{value}' starts like a spreadsheet formula (= + - @); type the plain value."},
-    "iss_name": {"vi": "Cơ sở mới cần tên tiếng Việt.", "en": "A new site needs a Vietnamese name."},
-})
 
 
 @dataclass

@@ -27,7 +27,6 @@ import sqlalchemy as sa
 
 from .. import io
 from ..catalog import COLUMNS
-from ..i18n import register
 from ..imports.merge import CHANGES_FILE, append_changes
 from ..store import build
 from ..store.postgis import build_postgis
@@ -36,16 +35,6 @@ from . import db
 from .errors import Conflict, EditingError, NotAllowed
 from .proposals import approved_unpublished, current, layer_frame
 from .review import bump_version, next_seq
-
-register({
-    "err_not_admin": {"vi": "Cần vai trò admin để hoàn tác.", "en": "Reverting needs the admin role."},
-    "err_not_published": {"vi": "Chỉ hoàn tác được thay đổi đã công bố.",
-                          "en": "Only a published change can be reverted."},
-    "err_revert_conflict": {"vi": "Không hoàn tác được: trường {field} đã thay đổi sau đó (đề xuất khác).",
-                            "en": "Cannot revert: field {field} has changed since (another change)."},
-    "err_publish": {"vi": "Công bố thất bại, không có gì được công bố: {why}",
-                    "en": "Publishing failed, nothing was published: {why}"},
-})
 
 
 @dataclass

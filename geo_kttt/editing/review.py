@@ -14,7 +14,6 @@ import json
 import sqlalchemy as sa
 
 from ..catalog import COLUMNS
-from ..i18n import register
 from . import db
 from .accounts import User, user_by_id
 from .errors import Conflict, EditingError, NotAllowed
@@ -22,21 +21,6 @@ from .positions import distance_m, drawn_at
 from .proposals import current, version_of
 
 DECISIONS = {"approve": "approved", "reject": "rejected", "return": "returned"}
-
-register({
-    "err_no_proposal": {"vi": "Không có đề xuất số {pid}.", "en": "There is no proposal {pid}."},
-    "err_not_reviewer": {"vi": "Cần vai trò reviewer để duyệt.", "en": "Reviewing needs the reviewer role."},
-    "err_own": {"vi": "Không ai được tự duyệt đề xuất của mình; cần một người duyệt khác.",
-                "en": "Nobody approves their own proposal; another reviewer must."},
-    "err_decided": {"vi": "Đề xuất {pid} đã được xử lý ({state}); không thay đổi gì.",
-                    "en": "Proposal {pid} was already decided ({state}); nothing was changed."},
-    "err_version": {"vi": "Xung đột: cơ sở đã thay đổi từ khi đề xuất này được gửi (phiên bản {base} → "
-                          "{now}). Xem giá trị hiện tại; gửi trả lại để người đề xuất cập nhật.",
-                    "en": "Conflict: the site has changed since this proposal was sent (version {base} → "
-                          "{now}). See the current values; send it back for the proposer to update."},
-    "err_reason": {"vi": "Cần ghi lý do.", "en": "A reason is required."},
-    "err_decision": {"vi": "Quyết định '{action}' không có.", "en": "Unknown decision '{action}'."},
-})
 
 
 def _row(conn, pid: int) -> dict:

@@ -25,8 +25,10 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import io
-from ..catalog import COLUMNS, FIELDS, PRECISIONS, STATUSES
+from ..catalog import COLUMNS, FIELDS, PRECISIONS, STATUSES, attribution_texts
 from ..crs import reproject
+from ..i18n import LANGS, Codes, Msg, date, number_span, t
+from ..maps.data import unit_label
 from ..text import safe_cell
 from . import kmz, qgis, sidecars
 from .grid import EXPORT_CRS, export_crs, grid_crs, in_grid
@@ -51,28 +53,48 @@ FORMATS = {  # format -> (file suffix, content type)
     "csvzip": ("-csv.zip", "application/zip"),
     "xlsx": (".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
-OUT_COLUMNS = ["layer"] + COLUMNS + ["position_source"]
-EXTRA_FIELDS = {"layer": ("str", True, "Lớp dữ liệu", "Layer"),
-                "position_source": ("str", True, "Nguồn của điểm vẽ", "Where the drawn point comes from")}
+# Beside a code, what it says in words (in the export's language): code column -> label column.
+LABEL_COLUMNS = {"kind": "kind_label", "district_code": "district_name", "commune_code": "commune_name",
+                 "status": "status_label"}
+OUT_COLUMNS = ["layer"] + [c for col in COLUMNS for c in (col, LABEL_COLUMNS.get(col)) if c] \
+    + ["position_source"]
+EXTRA_FIELDS = {name: ("str", name in ("layer", "position_source"), *(t(f"dl_{name}", x) for x in LANGS))
+                for name in ("layer", "position_source", *LABEL_COLUMNS.values())} \
+    | {name: ("float", False, *(t(f"dl_{name}", x) for x in LANGS)) for name in sidecars.GRID_COLUMNS}
 # Shapefile (dBase) field names are at most 10 characters.
 SHP_NAMES = {"district_code": "dist_code", "commune_code": "comm_code", "capacity_max": "cap_max",
              "capacity_unit": "cap_unit", "location_precision": "loc_prec",
-             "position_source": "pos_source"}
+             "position_source": "pos_source", "kind_label": "kind_lbl", "district_name": "dist_name",
+             "commune_name": "comm_name", "status_label": "stat_lbl"}
 DBF_MAX_BYTES = 254
 KML_NS = "http://www.opengis.net/kml/2.2"
 GRID_COLUMNS = sidecars.GRID_COLUMNS
 
 
-def export_frame(atlas, sel: Selection) -> gpd.GeoDataFrame:
-    """The selected sites with the download columns, in catalog then id order."""
+def export_frame(atlas, sel: Selection, lang: str = "vi") -> gpd.GeoDataFrame:
+    """The selected sites with the download columns, in catalog then id order; the names of
+    district and commune and the status and kind labels in ``lang`` beside their codes."""
     sites = select_sites(atlas, sel)
     order = {lid: i for i, lid in enumerate(atlas.catalog)}
     sites = sites.assign(_o=sites.layer.map(order)).sort_values(["_o", "id"]).drop(columns="_o")
     sites["year"] = sites["year"].astype("Int64")
+    districts = dict(zip(atlas.districts().code, atlas.districts().name, strict=True))
+    points = atlas.table("commune_points")
+    communes = {} if points is None else dict(zip(points.code, points.name, strict=True))
+    sites["district_name"] = sites.district_code.map(districts).fillna("")
+    sites["commune_name"] = sites.commune_code.map(communes).fillna("")
+    sites["status_label"] = sites.status.map(lambda s: STATUSES.get(s, {}).get(lang, s))
+    sites["kind_label"] = [atlas.catalog[lid].kinds.get(k, {}).get(lang, k)
+                           for lid, k in zip(sites.layer, sites.kind, strict=True)]
     return gpd.GeoDataFrame(sites[OUT_COLUMNS + ["geometry"]].reset_index(drop=True), crs=4326)
 
 
-def write_data(atlas, sel: Selection, fmt: str, dest: Path, crs=None) -> Path:
+def column_label(name: str, lang: str) -> str:
+    """A download column's header for people (the XLSX header row) in ``lang``."""
+    return (FIELDS.get(name) or EXTRA_FIELDS[name])[2 if lang == "vi" else 3]
+
+
+def write_data(atlas, sel: Selection, fmt: str, dest: Path, lang: str = "vi", crs=None) -> Path:
     """Write the selection as ``fmt`` (a key of FORMATS) to ``dest``, atomically.
 
     Parameters
@@ -82,6 +104,8 @@ def write_data(atlas, sel: Selection, fmt: str, dest: Path, crs=None) -> Path:
     fmt : str
         gpkg, geojson, shp (a zip), kml, kmz, csv, csvzip (CSV + .csvt + .prj) or xlsx.
     dest : Path
+    lang : {'vi', 'en'}
+        The language of the labels beside the codes (and of the XLSX headers and notes).
     crs : str, optional
         EPSG:9208 or EPSG:3405 for a VN-2000 grid (gpkg, shp, csv, csvzip, xlsx: the
         geometry and x_easting/y_northing columns); default WGS 84.
@@ -94,14 +118,14 @@ def write_data(atlas, sel: Selection, fmt: str, dest: Path, crs=None) -> Path:
     writers = {"gpkg": _gpkg, "geojson": _geojson, "shp": _shp_zip, "kml": _kml, "csv": _csv,
                "xlsx": _xlsx, "kmz": _kmz, "csvzip": _csv_zip}
     if fmt not in writers:
-        raise ExportError(f"format '{fmt}': use one of {', '.join(FORMATS)}")
+        raise ExportError(Msg("err_export_format", value=fmt, allowed=Codes(FORMATS)))
     grid = export_crs(crs, fmt)
     dest = Path(dest)
-    gdf = export_frame(atlas, sel)
+    gdf = export_frame(atlas, sel, lang)
     if grid:
         gdf = in_grid(gdf, grid)
     with io.atomic_path(dest) as tmp:
-        writers[fmt](atlas, sel, gdf, tmp)
+        writers[fmt](atlas, sel, gdf, tmp, lang)
     return dest
 
 
@@ -110,11 +134,11 @@ def _by_layer(atlas, sel, gdf):
     return [(lid, gdf[gdf.layer == lid]) for lid in sel.layer_ids(atlas.catalog)]
 
 
-def _gpkg(atlas, sel, gdf, path):
+def _gpkg(atlas, sel, gdf, path, lang):
     meta = atlas.metadata
     dataset = {"TITLE": f"{meta['title_vi']} / {meta['title_en']}", "DATA_DATE": meta["data_date"],
                "VERSION": meta["version"], "FILTERS": describe(atlas, sel, "en"),
-               "ATTRIBUTION": " | ".join(a["text"] for a in meta["attribution"])}
+               "ATTRIBUTION": " | ".join(attribution_texts(meta, "en"))}
     for i, (lid, part) in enumerate(_by_layer(atlas, sel, gdf)):
         layer = atlas.catalog[lid]
         desc = (f"{layer.description['vi']} / {layer.description['en']} Data date {meta['data_date']}. "
@@ -142,7 +166,7 @@ def admin_layers(atlas, sel, crs) -> dict[str, gpd.GeoDataFrame]:
     return {name: reproject(frame, crs) for name, frame in out.items()}
 
 
-def _geojson(atlas, sel, gdf, path):
+def _geojson(atlas, sel, gdf, path, lang):
     io.write_vector(gdf, path, layer="sites", geometry_type="Point")
 
 
@@ -154,7 +178,7 @@ def _dbf_text(value: str) -> str:
     return out + "…"
 
 
-def _shp_zip(atlas, sel, gdf, path):
+def _shp_zip(atlas, sel, gdf, path, lang):
     with tempfile.TemporaryDirectory() as scratch, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for lid, part in _by_layer(atlas, sel, gdf):
             part = part.rename(columns=SHP_NAMES)
@@ -182,17 +206,16 @@ def shp_readme(atlas, sel) -> str:
     return "\n".join(lines + about_lines(atlas, sel, "en"))
 
 
-def _kml(atlas, sel, gdf, path, hrefs=None):
-    lang = "vi"
+def _kml(atlas, sel, gdf, path, lang, hrefs=None):
     out = gdf.assign(Name=gdf[f"name_{lang}"], Description=[_popup(atlas, r) for r in gdf.itertuples()])
     io.write_vector(out, path, layer="sites", geometry_type="Point",
                     dataset_options={"NameField": "Name", "DescriptionField": "Description"})
     style_kml(path, atlas, gdf, hrefs)
 
 
-def _kmz(atlas, sel, gdf, path):
+def _kmz(atlas, sel, gdf, path, lang):
     """The KML with its icons inside (relative files/… hrefs), for Google Earth offline."""
-    kmz.write_kmz(path, atlas.catalog, lambda kml, hrefs: _kml(atlas, sel, gdf, kml, hrefs))
+    kmz.write_kmz(path, atlas.catalog, lambda kml, hrefs: _kml(atlas, sel, gdf, kml, lang, hrefs))
 
 
 def _popup(atlas, r) -> str:
@@ -202,7 +225,9 @@ def _popup(atlas, r) -> str:
             ("Tên / Name", f"{r.name_vi} / {r.name_en}"),
             ("Tình trạng / Status", " / ".join(STATUSES[r.status].values()) if r.status in STATUSES
              else r.status),
-            ("Công suất / Capacity", "" if pd.isna(r.capacity) else f"{r.capacity:g} {r.capacity_unit}"),
+            ("Công suất / Capacity", "" if pd.isna(r.capacity) else " / ".join(
+                f"{number_span(r.capacity, r.capacity_max, x)} "
+                f"{unit_label(atlas.catalog, r.capacity_unit, x)}" for x in LANGS)),
             ("Độ chính xác vị trí / Location precision",
              f"{PRECISIONS[r.location_precision]['vi']} / {PRECISIONS[r.location_precision]['en']}"),
             ("Đã kiểm chứng / Verified", "có / yes" if r.verified else "không / no"),
@@ -259,7 +284,7 @@ def style_kml(path: Path, atlas, gdf, hrefs: dict | None = None) -> None:
     tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
-def _csv(atlas, sel, gdf, path):
+def _csv(atlas, sel, gdf, path, lang):
     df = pd.DataFrame(gdf.drop(columns="geometry"))
     for col in ("verified", "in_report"):
         df[col] = df[col].map({True: "true", False: "false"})
@@ -267,9 +292,9 @@ def _csv(atlas, sel, gdf, path):
     df.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
 
 
-def csv_set(atlas, sel, gdf, path: Path) -> list[Path]:
+def csv_set(atlas, sel, gdf, path: Path, lang: str = "vi") -> list[Path]:
     """The CSV at ``path`` with its .csvt and .prj beside it (GDAL/QGIS read them typed)."""
-    _csv(atlas, sel, gdf, path)
+    _csv(atlas, sel, gdf, path, lang)
     grid = grid_crs(gdf)
     columns = [c for c in gdf.columns if c != "geometry"]
     extra = [(path.with_suffix(".csvt"), sidecars.csvt(columns, grid)),
@@ -285,17 +310,18 @@ def csv_readme(gdf, name: str) -> str:
     return sidecars.csv_readme(name, grid, EXPORT_CRS[grid or "EPSG:4326"])
 
 
-def _csv_zip(atlas, sel, gdf, path):
+def _csv_zip(atlas, sel, gdf, path, lang):
     """The CSV, its .csvt and .prj, and a README, in one zip."""
     stem = file_stem(atlas, sel)
     with tempfile.TemporaryDirectory() as scratch, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for f in csv_set(atlas, sel, gdf, Path(scratch) / f"{stem}.csv"):
+        for f in csv_set(atlas, sel, gdf, Path(scratch) / f"{stem}.csv", lang):
             z.write(f, f.name)
         z.writestr("README.txt", csv_readme(gdf, f"{stem}.csv"))
 
 
-def _xlsx(atlas, sel, gdf, path):
-    """A sheet per chosen layer, then 'about'; every cell through safe_cell.
+def _xlsx(atlas, sel, gdf, path, lang):
+    """A sheet per chosen layer (headers in ``lang``), then 'about'; every cell through safe_cell;
+    each sheet prints on readable pages (landscape, fitted to the width, header row repeated).
 
     openpyxl's write-only mode streams the rows to the file (2-3 times faster than building
     every cell object first, and flat in memory: 100,000 sites are 2.5 million cells).
@@ -307,13 +333,16 @@ def _xlsx(atlas, sel, gdf, path):
     bold = Font(bold=True)
     columns = [c for c in gdf.columns if c != "geometry"]  # OUT_COLUMNS (+ x_easting, y_northing)
     for lid, part in _by_layer(atlas, sel, gdf):
-        ws = _sheet(wb, lid[:31], columns, bold, {"name_vi": 40, "name_en": 40, "sources": 60,
-                                                  "notes": 60})
+        ws = _sheet(wb, lid[:31], columns, [column_label(c, lang) for c in columns], bold,
+                    {"name_vi": 40, "name_en": 40, "sources": 60, "notes": 60, "district_name": 16,
+                     "commune_name": 16, "kind_label": 24, "status_label": 18})
         cols = [part[c].astype(object).where(part[c].notna(), None).tolist() for c in columns]
         for row in zip(*cols, strict=True):
             ws.append([_xl(v) for v in row])
-    ws = _sheet(wb, "about", ["section", "key", "Tiếng Việt", "English"], bold,
-                {"section": 12, "key": 22, "Tiếng Việt": 80, "English": 80})
+    head = ["section", "key", "Tiếng Việt", "English"]
+    ws = _sheet(wb, "about", head, [t(f"about_head_{h}", "vi") + " / " + t(f"about_head_{h}", "en")
+                                    for h in head[:2]] + head[2:],
+                bold, {"section": 12, "key": 22, "Tiếng Việt": 80, "English": 80})
     grid = grid_crs(gdf)
     crs_rows = [("crs", ", ".join(GRID_COLUMNS), f"{grid} ({EXPORT_CRS[grid]}), mét; lon/lat: WGS 84",
                  f"{grid} ({EXPORT_CRS[grid]}), metres; lon/lat: WGS 84")] if grid else []
@@ -331,18 +360,19 @@ def _xl(value):
     return safe_cell(value)
 
 
-def _sheet(wb, title, header, bold, widths):
-    """A write-only sheet with column widths by header name, a frozen bold header row."""
+def _sheet(wb, title, header, labels, bold, widths):
+    """A write-only sheet: column widths by header name, a bold header row of ``labels``,
+    and the print setup (:func:`geo_kttt.io.xlsx_print_setup`)."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(title)
     for i, name in enumerate(header, start=1):
         ws.column_dimensions[get_column_letter(i)].width = widths.get(name, 14)
-    ws.freeze_panes = "A2"
+    io.xlsx_print_setup(ws)
     cells = []
-    for name in header:
-        cell = WriteOnlyCell(ws, value=name)
+    for label in labels:
+        cell = WriteOnlyCell(ws, value=label)
         cell.font = bold
         cells.append(cell)
     ws.append(cells)
@@ -352,15 +382,14 @@ def _sheet(wb, title, header, bold, widths):
 def about_lines(atlas, sel: Selection, lang: str) -> list[str]:
     """Title, extent, data date, version, filters, sources and precision meanings as text."""
     m = atlas.metadata
-    en = lang == "en"
-    lines = [f"{'Atlas' if en else 'Bản đồ'}: {m['title_' + lang]} ({'version' if en else 'phiên bản'} "
-             f"{m['version']}, {'built' if en else 'tạo lúc'} {m['built_at']})",
-             f"{'Extent' if en else 'Phạm vi'}: {scope_name(atlas, sel, lang)}",
-             f"{'Data date' if en else 'Ngày dữ liệu'}: {m['data_date']}",
-             f"{'Filters' if en else 'Bộ lọc'}: {describe(atlas, sel, lang)}",
-             "", "Sources and licences:" if en else "Nguồn và giấy phép:"]
-    lines += [f"  - {a['text']}" for a in m["attribution"]]
-    lines += ["", "Location precision:" if en else "Độ chính xác vị trí:"]
+    lines = [t("about_atlas", lang).format(title=m["title_" + lang], version=m["version"],
+                                           built=date(m["built_at"], lang)),
+             f"{t('about_extent', lang)}: {scope_name(atlas, sel, lang)}",
+             f"{t('sheet_data_date', lang)}: {date(m['data_date'], lang)}",
+             f"{t('sheet_filters', lang)}: {describe(atlas, sel, lang)}",
+             "", f"{t('sheet_sources', lang)}:"]
+    lines += [f"  - {text}" for text in attribution_texts(m, lang)]
+    lines += ["", f"{t('cov_precision', lang)}:"]
     lines += [f"  - {p} ({v[lang]}): {v['help_' + lang]}" for p, v in PRECISIONS.items()]
     return lines
 
@@ -369,18 +398,21 @@ def about_rows(atlas, sel: Selection) -> list[tuple]:
     """Rows of the XLSX 'about' sheet: (section, key, Vietnamese, English)."""
     m = atlas.metadata
     rows = [("atlas", "title", m["title_vi"], m["title_en"]),
-            ("atlas", "version", m["version"], m["built_at"]),
-            ("atlas", "data_date", m["data_date"], m["data_date"]),
+            ("atlas", "version", m["version"], m["version"]),
+            ("atlas", "built_at", *(date(m["built_at"], x) for x in LANGS)),
+            ("atlas", "data_date", *(date(m["data_date"], x) for x in LANGS)),
             ("extent", "scope", scope_name(atlas, sel, "vi"), scope_name(atlas, sel, "en")),
             ("extent", "filters", describe(atlas, sel, "vi"), describe(atlas, sel, "en"))]
-    rows += [("source", a["what"], a["text"], a["text"]) for a in m["attribution"]]
+    rows += [("source", a["what"], *(f"{a.get('what_' + x) or a['what']}: {a.get('text_' + x) or a['text']}"
+                                     for x in LANGS)) for a in m["attribution"]]
     rows += [("precision", p, f"{v['vi']}: {v['help_vi']}", f"{v['en']}: {v['help_en']}")
              for p, v in PRECISIONS.items()]
     rows += [("status", s, v["vi"], v["en"]) for s, v in STATUSES.items()]
     for name in OUT_COLUMNS:
         kind, req, vi, en = FIELDS.get(name) or EXTRA_FIELDS[name]
-        rows.append(("field", name, f"{vi} ({kind}{', bắt buộc' if req else ''})",
-                     f"{en} ({kind}{', required' if req else ''})"))
+        rows.append(("field", name, *(f"{label} ({t('type_' + kind, x)}"
+                                      f"{t('about_required', x) if req else ''})"
+                                      for x, label in (("vi", vi), ("en", en)))))
     for lid, layer in atlas.catalog.items():
         rows.append(("layer", lid, f"{layer.title['vi']}: {layer.description['vi']}",
                      f"{layer.title['en']}: {layer.description['en']}"))

@@ -19,27 +19,13 @@ from shapely.geometry import box
 
 from ..catalog import PRECISIONS, STATUSES
 from ..errors import AtlasError
-from ..i18n import register, t
+from ..i18n import Code, Codes, Msg, number, t
 from ..text import nfc, slug
 
 # The Vietnam - Cambodia / Mekong Delta window a bounding box must fall in (lon/lat).
 REGION = (103.0, 8.0, 107.5, 11.5)
 SHEET_LANGS = ("vi", "en", "both")
 IMPRECISE = ("commune", "district")
-
-register({
-    "export_all_layers": {"vi": "tất cả các lớp", "en": "all layers"},
-    "export_layers": {"vi": "Lớp", "en": "Layers"},
-    "export_district": {"vi": "Huyện", "en": "District"},
-    "export_status": {"vi": "Tình trạng", "en": "Status"},
-    "export_verified": {"vi": "Số liệu đã kiểm chứng", "en": "Figures verified"},
-    "export_bbox": {"vi": "Khung", "en": "Extent"},
-    "export_yes": {"vi": "có", "en": "yes"},
-    "export_no": {"vi": "không", "en": "no"},
-    "export_province": {"vi": "Tỉnh An Giang", "en": "An Giang province"},
-    "export_area": {"vi": "Vùng chọn", "en": "Selected area"},
-    "export_no_filter": {"vi": "không lọc", "en": "no filter"},
-})
 
 
 class ExportError(AtlasError, ValueError):
@@ -92,11 +78,9 @@ def _bbox(text: str) -> tuple:
     except ValueError:
         box = ()
     if len(box) != 4 or not (box[0] < box[2] and box[1] < box[3]):
-        raise ExportError(f"bbox '{text}': give four numbers min_lon,min_lat,max_lon,max_lat "
-                          "(e.g. bbox=105.0,10.3,105.5,10.7) with min < max")
+        raise ExportError(Msg("err_bbox_shape", value=text))
     if box[0] < REGION[0] or box[1] < REGION[1] or box[2] > REGION[2] or box[3] > REGION[3]:
-        raise ExportError(f"bbox '{text}' lies outside {REGION}: use longitude, latitude in "
-                          "degrees (EPSG:4326) around An Giang")
+        raise ExportError(Msg("err_bbox_region", value=text, region=REGION))
     return box
 
 
@@ -119,18 +103,21 @@ def selection_from_query(args: Mapping, atlas) -> Selection:
     layers = _listarg(args, "layers") + _listarg(args, "layer")
     unknown = [v for v in layers if v not in atlas.catalog]
     if unknown:
-        raise ExportError(f"layers: unknown {unknown}; allowed: {', '.join(atlas.catalog)}")
+        raise ExportError(Msg("err_unknown_values", name=Code("layers"), bad=Codes(unknown),
+                              allowed=Codes(atlas.catalog)))
     statuses = _listarg(args, "status")
     bad = [s for s in statuses if s not in STATUSES]
     if bad:
-        raise ExportError(f"status: unknown {bad}; allowed: {', '.join(STATUSES)}")
+        raise ExportError(Msg("err_unknown_values", name=Code("status"), bad=Codes(bad),
+                              allowed=Codes(STATUSES)))
     district = (args.get("district") or "").strip() or None
     codes = list(atlas.districts().code)
     if district and district not in codes:
-        raise ExportError(f"district '{district}' is not a district code; use one of {', '.join(codes)}")
+        raise ExportError(Msg("err_export_district", code=district,
+                              allowed=Codes(codes)))
     verified = (args.get("verified") or "").strip().lower()
     if verified not in ("", "1", "0", "true", "false"):
-        raise ExportError(f"verified '{verified}': use 1 (verified only), 0 (unverified only) or leave out")
+        raise ExportError(Msg("err_export_verified", value=verified))
     bbox = _bbox(args["bbox"]) if args.get("bbox") else None
     return Selection(tuple(dict.fromkeys(layers)), district, bbox, tuple(dict.fromkeys(statuses)),
                      None if verified == "" else verified in ("1", "true"))
@@ -190,16 +177,14 @@ def describe(atlas, sel: Selection, lang: str) -> str:
         yes = t("export_yes" if sel.verified else "export_no", lang)
         parts.append(f"{t('export_verified', lang)}: {yes}")
     if sel.bbox:
-        parts.append(f"{t('export_bbox', lang)}: " + ", ".join(f"{v:.4f}" for v in sel.bbox))
+        parts.append(f"{t('export_bbox', lang)}: " + "; ".join(number(v, lang, 4) for v in sel.bbox))
     return "; ".join(parts) or t("export_no_filter", lang)
 
 
 def precision_note(lang: str) -> str:
     """One line saying what a hollow marker means."""
     names = " / ".join(PRECISIONS[p][lang] for p in IMPRECISE)
-    if lang == "en":
-        return f"Hollow markers: location known only to {names}; drawn at a reference point."
-    return f"Ký hiệu rỗng: vị trí chỉ biết đến {names.lower()}; đặt tại điểm tham chiếu."
+    return t("sheet_hollow", lang).format(names=names.lower() if lang == "vi" else names)
 
 
 Progress = Callable[[str], None]

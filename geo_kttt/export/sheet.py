@@ -26,8 +26,9 @@ from matplotlib.patches import Rectangle
 from shapely.geometry import box
 
 from .. import io
+from ..catalog import attribution_texts
 from ..crs import reproject
-from ..i18n import register, t
+from ..i18n import date, number, t
 from ..maps.labels import box_obstacle, label_point, obstacles_array
 from ..sites import METRIC_CRS
 from .selection import (
@@ -51,25 +52,6 @@ RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "font.family": FONT, "svg.fonttype"
 # A light box behind labels (path effects would turn PDF text into unsearchable paths).
 HALO = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.7, "edgecolor": "none"}
 MARKER_PT = 4.2  # a site marker's radius in points (scatter s=34 k², edge 1.6 k), with some air
-
-register({
-    "sheet_subtitle": {"vi": "Các cơ sở kinh tế tuần hoàn", "en": "Circular-economy sites"},
-    "sheet_legend": {"vi": "Chú giải", "en": "Legend"},
-    "sheet_precise": {"vi": "Vị trí chính xác/gần đúng", "en": "Exact/approximate location"},
-    "sheet_imprecise": {"vi": "Vị trí cấp xã/huyện", "en": "Commune/district-level location"},
-    "sheet_spread": {"vi": "Các điểm trùng vị trí được dàn quanh điểm chung.",
-                     "en": "Markers sharing a position are spread around it."},
-    "sheet_north": {"vi": "B", "en": "N"},
-    "sheet_data_date": {"vi": "Ngày dữ liệu", "en": "Data date"},
-    "sheet_version": {"vi": "Phiên bản atlas", "en": "Atlas version"},
-    "sheet_filters": {"vi": "Bộ lọc", "en": "Filters"},
-    "sheet_sources": {"vi": "Nguồn và giấy phép", "en": "Sources and licences"},
-    "sheet_crs": {"vi": "Hệ tọa độ VN-2000 / TM-3 104-45 (EPSG:9208)",
-                  "en": "Coordinates VN-2000 / TM-3 104-45 (EPSG:9208)"},
-    "sheet_no_sites": {"vi": "Không có cơ sở nào khớp bộ lọc", "en": "No site matches the filters"},
-    "sheet_no_located": {"vi": "Chưa có cơ sở nào được định vị tại {place}",
-                         "en": "No located site in {place}"},
-})
 
 
 @dataclass
@@ -133,7 +115,7 @@ def draw_sheet(atlas, sel: Selection, paper="A4", orientation="landscape", lang=
         drawn = _draw_map(ax, atlas, sel, sites, view, lang, k)
         _bare(ax, view)
         draw_grid_ticks(ax, view, k)
-        scale = _scale_bar(ax, view, k)
+        scale = _scale_bar(ax, view, k, lang)
         _north(ax, lang, k)
         draw_locator(fig.add_axes(box_["locator"]), atlas, view, lang, k)
         legend = _legend(fig.add_axes(box_["legend"]), atlas, sites, shown, lang, k)
@@ -336,7 +318,7 @@ def _nice(length: float) -> float:
     return max(m * p for m in (1, 2, 5) if m * p <= length)
 
 
-def _scale_bar(ax, view, k) -> float:
+def _scale_bar(ax, view, k, lang="vi") -> float:
     """A four-segment bar in the lower left; returns its length in km."""
     w, h = view[2] - view[0], view[3] - view[1]
     length = _nice(w * 0.25)
@@ -345,7 +327,7 @@ def _scale_bar(ax, view, k) -> float:
         ax.add_patch(Rectangle((x0 + i * length / 4, y0), length / 4, bh, zorder=6, linewidth=0.6 * k,
                                facecolor="black" if i % 2 == 0 else "white", edgecolor="black"))
     km = length / 1000
-    for x, label in ((x0, "0"), (x0 + length, f"{km:g} km")):
+    for x, label in ((x0, "0"), (x0 + length, f"{number(km, 'vi' if lang == 'both' else lang)} km")):
         ax.text(x, y0 + bh * 2, label, ha="center", va="bottom", fontsize=7 * k, zorder=6,
                 bbox=HALO)
     return km
@@ -401,12 +383,13 @@ def _footer(ax, atlas, sel, lang, k):
     ax.axis("off")
     m = atlas.metadata
     langs = ("vi", "en") if lang == "both" else (lang,)
+    day = "vi" if lang == "both" else lang  # Vietnamese first: dates as Vietnamese write them
     line1 = " · ".join([
-        f"{_l('sheet_data_date', lang)}: {m['data_date']}",
-        f"{_l('sheet_version', lang)}: {m['version']} ({m['built_at'][:10]})",
+        f"{_l('sheet_data_date', lang)}: {date(m['data_date'], day)}",
+        f"{_l('sheet_version', lang)}: {m['version']} ({date(m['built_at'], day)})",
         _l("sheet_crs", lang) if lang != "both" else t("sheet_crs", "en")])
     filters = " | ".join(describe(atlas, sel, x) for x in langs)
-    sources = " · ".join(a["text"] for a in m["attribution"])
+    sources = " · ".join(attribution_texts(m, day))
     width = int(fig_chars(ax, 6 * k))
     text = "\n".join([line1, textwrap.fill(f"{_l('sheet_filters', lang)}: {filters}", width),
                       textwrap.fill(f"{_l('sheet_sources', lang)}: {sources}", width)])

@@ -13,22 +13,12 @@ from matplotlib.textpath import TextPath
 from shapely.geometry import box
 
 from ..crs import reproject
-from ..i18n import register, t
+from ..i18n import number, percent, t
 from ..maps.labels import box_obstacle, label_point, line_obstacles, obstacles_array
 from ..sites import METRIC_CRS
 from ..summary import unit_summary
 from .selection import extent_districts
 
-register({
-    "sheet_locator": {"vi": "Vị trí trong ĐB sông Cửu Long", "en": "Location in the Mekong Delta"},
-    "sheet_cambodia": {"vi": "CAMPUCHIA", "en": "CAMBODIA"},
-    "sheet_district": {"vi": "Huyện/thị/thành", "en": "District"},
-    "sheet_total": {"vi": "Tổng", "en": "Total"},
-    "sheet_sites": {"vi": "Số cơ sở", "en": "Sites"},
-    "sheet_verified": {"vi": "Đã kiểm chứng", "en": "Verified"},
-    "sheet_table": {"vi": "Số cơ sở theo huyện (trong phạm vi và bộ lọc)",
-                    "en": "Sites per district (extent and filters)"},
-})
 # A light box behind labels (path effects would turn PDF text into unsearchable paths).
 HALO = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.7, "edgecolor": "none"}
 
@@ -129,8 +119,9 @@ def summary_frame(atlas, sel, sites, shown, lang) -> pd.DataFrame:
     for r in rows:
         name = _l("sheet_total", lang) if r["code"] == "total" else r["name"]
         share = r["verified_share"]
-        out.append([name] + [r["layers"][lid]["count"] for lid in shown]
-                   + [r["sites"], "" if share is None else f"{share:.0%}"])
+        num = "vi" if lang == "both" else lang
+        out.append([name] + [number(r["layers"][lid]["count"], num) for lid in shown]
+                   + [number(r["sites"], num), "" if share is None else percent(share, num)])
     if not rows:
         out = [[n] + [0] * len(shown) + [0, ""] for n in units.name] + \
               [[_l("sheet_total", lang)] + [0] * len(shown) + [0, ""]]

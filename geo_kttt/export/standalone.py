@@ -24,7 +24,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from .. import settings
-from ..i18n import register, t
+from ..catalog import attribution_texts
+from ..i18n import date, t
 from ..maps.assets import STATIC, components, file_for
 from ..maps.build import AtlasLayers, build_map
 from ..maps.data import Filters
@@ -32,15 +33,6 @@ from .selection import Selection, describe, scope_name, select_sites
 
 TEMPLATES = STATIC.parent / "templates"
 CSS_URL = re.compile(r"url\(\s*(['\"]?)([^'\")]+)\1\s*\)")
-
-register({
-    "standalone_made": {"vi": "Tạo lúc", "en": "Made"},
-    "standalone_data_date": {"vi": "Ngày dữ liệu", "en": "Data date"},
-    "standalone_version": {"vi": "Phiên bản atlas", "en": "Atlas version"},
-    "standalone_sources": {"vi": "Nguồn và giấy phép", "en": "Sources and licences"},
-    "standalone_offline": {"vi": "Tệp này mở được khi không có mạng; nền bản đồ chỉ hiện khi có mạng.",
-                           "en": "This file works offline; the basemap shows only when online."},
-})
 
 
 def _data_uri(path: Path) -> str:
@@ -119,8 +111,8 @@ def render_standalone(atlas, sel: Selection, lang: str = "vi", tiles: str | None
         js=[Markup(_file(u).read_text(encoding="utf-8").replace("</script", "<\\/script"))
             for u in parts["js"]],
         map_html=Markup(parts["html"]), script=Markup(parts["script"]), icons=Markup(icons),
-        filters=describe(atlas, sel, lang), data_date=meta["data_date"], version=meta["version"],
-        made=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        attribution=[a["text"] for a in meta["attribution"]], t=lambda key: t(key, lang),
+        filters=describe(atlas, sel, lang), data_date=date(meta["data_date"], lang), version=meta["version"],
+        made=date(dt.datetime.now(dt.UTC), lang) + dt.datetime.now(dt.UTC).strftime(" %H:%M UTC"),
+        attribution=attribution_texts(meta, lang), t=lambda key: t(key, lang),
         generator=json.dumps({"geo_kttt": meta["version"]}))
     return page

@@ -20,6 +20,7 @@ from pyproj.transformer import Transformer
 
 from .. import crs as pinned
 from ..crs import OPERATION, OPERATION_ACCURACY_M, OPERATION_NAME, VN2000, CrsProblem, epsg_name
+from ..i18n import Msg
 from ..sites import METRIC_CRS
 from ..validate import PROVINCE_TOLERANCE_M
 
@@ -95,8 +96,8 @@ def guess_projected(easting, northing, province) -> tuple[str, str]:
         lon, lat = to_wgs84(easting, northing, crs)
         counts[crs] = int(inside(lon, lat, province).sum())
     best = "EPSG:3405" if counts["EPSG:3405"] > counts["EPSG:9208"] else "EPSG:9208"
-    reason = (f"{counts[best]} of {len(easting)} points fall in An Giang as {best} "
-              f"({VN2000[best]}), {counts[other(best)]} as {other(best)}")
+    reason = Msg("imp_guess_reason", n=counts[best], total=len(easting), crs=best, name=VN2000[best],
+                 m=counts[other(best)], other=other(best))
     return best, reason
 
 

@@ -14,11 +14,10 @@ import re
 import unicodedata
 
 from ..errors import AtlasError
+from ..i18n import Msg
 from ..io import parse_csv
 
-UNIKEY_HINT = ("convert the file to Unicode first, e.g. with Unikey's converter "
-               "(Công cụ chuyển mã / Unikey Toolkit, Ctrl+Shift+F6): source {enc}, target Unicode; "
-               "then import again")
+UNIKEY_HINT = "imp_unikey_hint"  # the string table's key: convert with Unikey's toolkit
 
 # Letter + mark pairs that Vietnamese Unicode text never contains but the legacy fonts produce.
 # TCVN3 (ABC) maps letters to Latin-1 symbols: à=µ á=¸ ả=¶ ã=· ạ=¹ â=© ă=¨ ê=ª ô=« ơ=¬ đ=® Đ=§.
@@ -64,9 +63,7 @@ def decode(data: bytes, name: str = "file") -> tuple[str, str]:
     try:
         return nfc_text(data.decode(enc)), enc
     except UnicodeDecodeError as e:
-        raise EncodingProblem(
-            f"{name}: byte {e.start} cannot be read as {enc} (nor UTF-8); "
-            "save the file as 'CSV UTF-8' (Excel: File > Save As > CSV UTF-8) and import again") from e
+        raise EncodingProblem(Msg("imp_bad_bytes", name=name, at=e.start, encoding=enc)) from e
 
 
 def nfc_text(text: str) -> str:
@@ -91,13 +88,11 @@ def legacy_encoding(text: str) -> str | None:
     return None
 
 
-def legacy_hint(encoding: str) -> str:
+def legacy_hint(encoding: str) -> Msg:
     """How to fix text in ``encoding``."""
     if encoding.startswith("UTF-8"):
-        return ("the text was converted twice; open the original file and save it as 'CSV UTF-8', "
-                "or re-export it from the source system as UTF-8")
-    source = "TCVN3 (ABC)" if encoding.startswith("TCVN3") else "VNI Windows"
-    return UNIKEY_HINT.format(enc=source)
+        return Msg("imp_double_encoded_hint")
+    return Msg(UNIKEY_HINT, enc="TCVN3 (ABC)" if encoding.startswith("TCVN3") else "VNI Windows")
 
 
 def read_text_rows(path, data: bytes | None = None) -> tuple[list[list[str]], str]:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .. import io
 from ..catalog import COLUMNS, FIELDS, CatalogError, Layer, load_catalog
+from ..i18n import Codes, Msg, say, t
 from ..sites import Places
 from ..text import fold, safe_cell, slug
 from ..validate import Problem, cell_problem, validate_layer
@@ -43,7 +44,11 @@ class Checked:
     bad: set = field(default_factory=set)  # indexes into src.rows
 
 
-def _problem(src, i, sid, column, msg, fix, severity="error") -> Problem:
+def _problem(src, i, sid, column, msg, severity="error", fix=None, **params) -> Problem:
+    """A problem of row ``i`` of the file: the string table's key ``msg`` (and ``msg_fix``)
+    filled with ``params``, or a ready :class:`~geo_kttt.i18n.Msg` with its ``fix``."""
+    if fix is None:
+        msg, fix = Msg(msg, **params), Msg(f"{msg}_fix", **params)
     return Problem(severity, src.name, src.rownums[i] if i is not None else None, sid, column, msg, fix)
 
 
@@ -55,17 +60,17 @@ def check_rows(src: Source, layer: Layer, admin, crs: str | None = None) -> tupl
     """
     problems, bad, warnings = [], set(), list(src.notes)
 
-    def add(i, column, msg, fix):
+    def add(i, column, key, **params):
         sid = src.rows[i][src.colmap["id"]] if "id" in src.colmap else ""
-        problems.append(_problem(src, i, sid, column, msg, fix))
+        problems.append(_problem(src, i, sid, column, key, **params))
         bad.add(i)
 
     for i, row in enumerate(src.rows):
         for j, v in enumerate(row):
             if (issue := cell_problem(v)):
-                add(i, src.header[j], *issue)
+                add(i, src.header[j], f"val_{issue[0]}", **issue[1])
             elif (enc := legacy_encoding(v)):
-                add(i, src.header[j], f"'{v[:60]}' looks like {enc} text, not Unicode", legacy_hint(enc))
+                add(i, src.header[j], "imp_legacy", value=v[:60], encoding=enc, hint=legacy_hint(enc))
     lon, lat = coordinates(src, crs, admin.province, add, warnings.append)
     names = AdminNames(admin)
     records, seen = [], {}
@@ -78,20 +83,18 @@ def check_rows(src: Source, layer: Layer, admin, crs: str | None = None) -> tupl
         extra["header_unit"] = src.header_units.get("capacity", "")
         rec, found, notes = complete(rec, extra, layer, names)
         for f, msg, fix in found:
-            add(i, column_name(src, f), msg, fix)
-        warnings += [f"row {src.rownums[i]}: {n}" for n in notes]
+            add(i, column_name(src, f), msg, fix=fix)
+        warnings += [Msg("imp_row_note", row=src.rownums[i], note=n) for n in notes]
         sid = rec.get("id", "")
         if not sid and not rec.get("name_vi"):
-            add(i, column_name(src, "id"), "the row has neither an id nor a Vietnamese name",
-                "give the site's id (as in the atlas) or at least its name and commune code")
+            add(i, column_name(src, "id"), "imp_no_id_or_name")
         if sid and sid in seen:
-            add(i, column_name(src, "id"), f"id '{sid}' is also used in row {src.rownums[seen[sid]]}",
-                "give each site its own id; merge the two rows into one")
+            add(i, column_name(src, "id"), "imp_id_twice", id=sid, row=src.rownums[seen[sid]])
         seen.setdefault(sid, i)
         records.append(rec)
     unused = [h for j, h in enumerate(src.header) if j not in src.colmap.values() and h]
     if unused:
-        warnings.append(f"columns not used: {', '.join(unused)}")
+        warnings.append(Msg("imp_unused_columns", columns=Codes(unused)))
     return Checked(records, problems, bad), warnings
 
 
@@ -138,10 +141,9 @@ def merge(existing: pd.DataFrame, records: dict, remove_missing: bool, warn, fil
                 rec = {k: v for k, v in rec.items() if k != "name_vi"}
             else:
                 sid = _new_id(rec.get("name_vi", ""), new)
-            warn(i, f"no id; matched '{sid}' by name and commune" if sid in old
-                 else f"no id; new id '{sid}' made from the name")
+            warn(i, Msg("imp_matched_by_name" if sid in old else "imp_new_id", id=sid))
         if sid in origin:
-            warn(i, f"describes the same site '{sid}' as another row of the file; merge the two rows", True)
+            warn(i, Msg("imp_same_site", id=sid), True)
             continue
         base = new.get(sid, dict.fromkeys(COLUMNS, ""))
         merged = {**base, **{k: v for k, v in rec.items() if v != "" and not _same(k, base.get(k, ""), v)},
@@ -184,14 +186,14 @@ def _validate(layer, frame, origin, src, admin, layer_path, other_ids):
         i = origin[sid]
         fields = [f for f in p.field.split("/") if f in FIELDS]
         value = "/".join(str(frame.at[p.row - 1, f]) for f in fields)
-        msg = p.message if not value or value in p.message else f"{p.message} (value '{value}')"
+        msg = p.message if not value or value in p.message else Msg("val_with_value", message=p.message,
+                                                                      value=value)
         column = "/".join(src.header[src.colmap[f]] if f in src.colmap else f"{f} (not in file)"
                           for f in fields) or p.field
         out.append(replace(p, file=src.name, row=src.rownums[i], field=column, message=msg))
     for sid, i in origin.items():
         if sid in other_ids:
-            out.append(_problem(src, i, sid, "id", f"id '{sid}' is already used in layer {other_ids[sid]}",
-                                "ids must be unique across the atlas; choose another id"))
+            out.append(_problem(src, i, sid, "id", "imp_id_in_other_layer", id=sid, layer=other_ids[sid]))
     return out
 
 
@@ -211,7 +213,7 @@ class Result:
 
 def run_import(path, layer_id: str, layers_dir, admin, crs=None, dry_run=False, skip_invalid=False,
                reject_path=None, remove_missing=False, today: str | None = None,
-               max_mb: float = MAX_MB) -> Result:
+               max_mb: float = MAX_MB, lang: str = "vi") -> Result:
     """Import ``path`` into layer ``layer_id`` of ``layers_dir``.
 
     Parameters
@@ -233,6 +235,8 @@ def run_import(path, layer_id: str, layers_dir, admin, crs=None, dry_run=False, 
         Date for the changelog (ISO); defaults to today's UTC date.
     max_mb : float
         Largest file accepted, in MB.
+    lang : {'vi', 'en'}
+        The language of the reject file (the problems themselves speak any, see ``Problem.text``).
 
     Returns
     -------
@@ -245,10 +249,10 @@ def run_import(path, layer_id: str, layers_dir, admin, crs=None, dry_run=False, 
     """
     catalog, crs = prepare(layers_dir, crs)
     if layer_id not in catalog:
-        raise ImportFailed(f"unknown layer '{layer_id}'; use one of {', '.join(catalog)}")
+        raise ImportFailed(Msg("imp_unknown_layer", layer=layer_id, allowed=Codes(catalog)))
     parts, warnings = split_layers(read_sources(path, max_mb), catalog, layer_id)
     result = import_source(parts[layer_id], layer_id, catalog, layers_dir, admin, crs, dry_run,
-                           skip_invalid, reject_path, remove_missing, today)
+                           skip_invalid, reject_path, remove_missing, today, lang)
     result.warnings[:0] = warnings
     return result
 
@@ -258,12 +262,12 @@ def prepare(layers_dir, crs: str | None):
     try:
         return load_catalog(Path(layers_dir)), (crsmod.check(crs) if crs else None)
     except (CatalogError, crsmod.CrsProblem) as e:
-        raise ImportFailed(str(e)) from e
+        raise ImportFailed(e.args[0] if isinstance(e.args[0], Msg) else str(e)) from e
 
 
 def import_source(src: Source, layer_id: str, catalog, layers_dir, admin, crs=None, dry_run=False,
                   skip_invalid=False, reject_path=None, remove_missing=False,
-                  today: str | None = None) -> Result:
+                  today: str | None = None, lang: str = "vi") -> Result:
     """Import the rows of ``src`` into layer ``layer_id`` (see :func:`run_import`)."""
     layers_dir, path = Path(layers_dir), Path(src.path)
     date = today or dt.datetime.now(dt.UTC).date().isoformat()
@@ -275,15 +279,16 @@ def import_source(src: Source, layer_id: str, catalog, layers_dir, admin, crs=No
     ctx = (catalog[layer_id], existing, src, admin, layer_path, other_ids, remove_missing,
            f"{path.name} (geo-kttt import {date})")
     frame, plan, found, notes = _settle(ctx, checked.records, problems, bad, skip_invalid)
-    warnings += [f"row {src.rownums[i]}: {m}" for i, m, e, *_ in notes if not e]
-    warnings += [str(p) for p in found if p.severity == "warning" and p.file == src.name]
+    warnings += [Msg("imp_row_note", row=src.rownums[i], note=m) for i, m, e, *_ in notes if not e]
+    warnings += [Msg("imp_problem", problem=p) for p in found if p.severity == "warning"
+                 and p.file == src.name]
     result = Result(src, problems, warnings, plan, sorted(src.rownums[i] for i in bad), layer=layer_id)
     if dry_run or (problems and not skip_invalid) or any(p.file != src.name for p in problems):
         return result
     if bad:
         result.reject_file = Path(reject_path) if reject_path else \
             path.with_name(path.name.removesuffix(path.suffix) + ".rejects.csv")
-        _write_rejects(src, bad, problems, result.reject_file)
+        _write_rejects(src, bad, problems, result.reject_file, lang)
     if plan.added or plan.changed or plan.removed:
         io.write_layer_file(frame, layer_path, COLUMNS)
         _log_changes(layers_dir, layer_id, plan, existing, frame, path.name, date)
@@ -338,7 +343,7 @@ def _settle(ctx, records, problems, bad, skip_invalid):
         asked = {(src.rownums[i], column_name(src, column)) for i, _m, e, column, _f in notes if e}
         errors = [p for p in found if p.severity == "error"  # a question replaces "is empty"
                   and (p.row, p.field.removesuffix(" (not in file)")) not in asked]
-        errors += [_problem(src, i, "", column_name(src, column), m, fix)
+        errors += [_problem(src, i, "", column_name(src, column), m, fix=fix)
                    for i, m, e, column, fix in notes if e]
         problems += errors
         rows = {index[p.row] for p in errors if p.file == src.name}
@@ -357,14 +362,15 @@ def _other_ids(layers_dir: Path, catalog, layer_id: str) -> dict:
     return out
 
 
-def _write_rejects(src: Source, bad: set, problems: list, dest: Path) -> None:
-    """Bad rows with their problems, as CSV in UTF-8 with BOM (opens right in Excel)."""
+def _write_rejects(src: Source, bad: set, problems: list, dest: Path, lang: str = "vi") -> None:
+    """Bad rows with their problems in ``lang``, as CSV in UTF-8 with BOM (opens right in Excel)."""
     why = {}
     for p in problems:
-        why.setdefault(p.row, []).append(f"{p.field}: {p.message}. Fix: {p.fix}")
+        why.setdefault(p.row, []).append(f"{p.field}: {say(p.message, lang)}. {t('val_fix', lang)}: "
+                                         f"{say(p.fix, lang)}")
     with io.atomic_path(dest) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["row", "problems", *src.header])
+        w.writerow([t("imp_reject_row", lang), t("imp_reject_problems", lang), *src.header])
         for i in sorted(bad):
             n = src.rownums[i]
             w.writerow([n, safe_cell(" | ".join(why.get(n, []))), *(safe_cell(v) for v in src.rows[i])])

@@ -18,6 +18,7 @@ import pandas as pd
 from .. import io
 from ..catalog import FIELDS, PRECISIONS, STATUSES, Layer
 from ..errors import AtlasError
+from ..i18n import Msg, Num
 from ..text import fold, nfc
 from ..validate import PROVINCE_TOLERANCE_M
 from . import crs as crsmod
@@ -69,7 +70,7 @@ class ImportFailed(AtlasError, ValueError):
     """The file as a whole cannot be imported; the message says why and how to fix it."""
 
     http_status = 400
-    note = "Nothing was written."
+    note = Msg("note_nothing_written")
 
 
 def _key(name: str) -> str:
@@ -113,10 +114,9 @@ def _check_zip(path: Path) -> None:
         with zipfile.ZipFile(path) as z:
             bad = z.testzip()
     except (zipfile.BadZipFile, EOFError, OSError) as e:
-        raise ImportFailed(f"{path}: the file is damaged or truncated (not a complete zip archive: {e}). "
-                           "Fix: copy or download it again, or re-save it from its program") from e
+        raise ImportFailed(Msg("imp_damaged", path=path, error=e)) from e
     if bad:
-        raise ImportFailed(f"{path}: '{bad}' inside the archive is damaged. Fix: copy the file again")
+        raise ImportFailed(Msg("imp_damaged_member", path=path, member=bad))
 
 
 MAX_MB = 50.0  # default size limit; `geo-kttt import --max-mb` raises it
@@ -132,12 +132,11 @@ def read_source(path: Path, max_mb: float = MAX_MB) -> Source:
     """
     path = Path(path)
     if not path.exists():
-        raise ImportFailed(f"{path}: no such file or folder")
+        raise ImportFailed(Msg("imp_no_file", path=path))
     limit = float(max_mb)
     size = (sum(p.stat().st_size for p in path.iterdir()) if path.is_dir() else path.stat().st_size)
     if size > limit * 1e6:
-        raise ImportFailed(f"{path}: {size / 1e6:.1f} MB is larger than the import limit of {limit:g} MB. "
-                           "Fix: split the file, or raise the limit with --max-mb")
+        raise ImportFailed(Msg("imp_too_large", path=path, size=Num(size / 1e6, 1), limit=Num(limit)))
     ext = path.suffix.lower()
     if ext in (".xlsx", ".xlsm", ".zip", ".kmz"):
         _check_zip(path)
@@ -148,14 +147,12 @@ def read_source(path: Path, max_mb: float = MAX_MB) -> Source:
         if ext in VECTOR_EXT or path.is_dir():
             return _vector_source(path)
     except EncodingProblem as e:
-        raise ImportFailed(str(e)) from e
+        raise ImportFailed(e.args[0]) from e
     except io.TableError as e:  # rows as the spreadsheet counts them: the header is row 1
-        raise ImportFailed(f"{path}, row {e.line}: {e.what}. Fix: {e.fix}") from e
+        raise ImportFailed(Msg("imp_table_error", path=path, line=e.line, what=e.what, fix=e.fix)) from e
     if ext == ".xls":
-        raise ImportFailed(f"{path}: the old Excel 97-2003 format is not read. Fix: open it in Excel or "
-                           "LibreOffice and save it as .xlsx (Excel Workbook)")
-    raise ImportFailed(f"{path}: unknown file type '{ext}'; use .xlsx, .csv, .geojson, .kml, .kmz, "
-                       ".shp (or a zipped Shapefile / its folder) or .gpkg")
+        raise ImportFailed(Msg("imp_xls", path=path))
+    raise ImportFailed(Msg("imp_unknown_type", path=path, ext=ext))
 
 
 def read_sources(path: Path, max_mb: float = MAX_MB) -> list[Source]:
@@ -204,10 +201,8 @@ def _table_source(path: Path, cells: list[list[str]], enc: str) -> Source:
     if h is None:
         legacy = next((found for row in cells[:10] for c in row if (found := legacy_encoding(c))), None)
         if legacy:
-            raise ImportFailed(f"{path}: the column names look like {legacy} text, not Unicode. "
-                               f"Fix: {legacy_hint(legacy)}")
-        raise ImportFailed(f"{path}: no header row found in the first 10 rows. Fix: put column names "
-                           "such as 'Mã', 'Tên', 'Kinh độ', 'Vĩ độ' (or id, name_vi, lon, lat) in one row")
+            raise ImportFailed(Msg("imp_legacy_header", path=path, encoding=legacy, fix=legacy_hint(legacy)))
+        raise ImportFailed(Msg("imp_no_header", path=path))
     header = cells[h]
     body = [(n, r + [""] * (len(header) - len(r))) for n, r in enumerate(cells[h + 1:], start=h + 2)
             if any(c.strip() for c in r)]
@@ -228,22 +223,19 @@ def _vector_source(path: Path) -> Source:
             kml = sorted((n for n in z.namelist() if n.lower().endswith(".kml")),
                          key=lambda n: n.lower() != "doc.kml")
         if not kml:
-            raise ImportFailed(f"{path}: the KMZ holds no .kml document. Fix: export it again from "
-                               "Google Earth or QGIS")
+            raise ImportFailed(Msg("imp_kmz_empty", path=path))
         target = f"/vsizip/{path.resolve()}/{kml[0]}"
     notes = []
     try:
         gdf = io.read_vector(target)
         if _utf8_as_latin1(gdf):  # a Shapefile without .cpg holding UTF-8 text
             gdf = io.read_vector(target, encoding="utf-8")
-            notes.append("the attribute table does not declare its encoding (no .cpg); read as UTF-8")
+            notes.append(Msg("imp_no_cpg"))
     except (OSError, ValueError, RuntimeError) as e:  # pyogrio/GDAL errors carry GDAL's text
-        raise ImportFailed(f"{path}: cannot be read as a vector file ({e}). Fix: check the file "
-                           "opens in QGIS; a Shapefile needs its .shp, .shx and .dbf together") from e
+        raise ImportFailed(Msg("imp_not_vector", path=path, error=e)) from e
     geoms = gdf.geometry
     if not geoms.is_empty.all() and (geoms.dropna().geom_type != "Point").any():
-        raise ImportFailed(f"{path}: only point features can be imported, found "
-                           f"{sorted(set(geoms.dropna().geom_type))}. Fix: export the sites as points")
+        raise ImportFailed(Msg("imp_not_points", path=path, found=sorted(set(geoms.dropna().geom_type))))
     attrs = pd.DataFrame(gdf.drop(columns="geometry"))
     if path.suffix.lower() in (".kml", ".kmz"):  # LIBKML: placemark id and styling columns
         attrs = attrs.drop(columns=[c for c in KML_COLUMNS if c in attrs])
@@ -319,15 +311,15 @@ def _numbers(src: Source, f: str, add) -> np.ndarray:
         try:
             out[i] = float(v)
         except ValueError:
-            add(i, column_name(src, f), f"'{r[src.colmap[f]]}' is not a number",
-                "write a plain decimal number, e.g. 105.1234 (no °, ' or \")")
+            add(i, column_name(src, f), "imp_not_number", value=r[src.colmap[f]])
     return out
 
 
 def coordinates(src: Source, crs: str | None, province, add, warn) -> tuple[list, list]:
     """Read, classify and convert the coordinates of every row to WGS 84 text lon/lat.
 
-    ``add(row index, column, message, fix)`` receives row errors, ``warn(text)`` file warnings.
+    ``add(row index, column, key, **params)`` receives row errors (``imp_<key>`` and its ``_fix``
+    in the string table), ``warn(message)`` file warnings.
     """
     n = len(src.rows)
     raw = _raw_xy(src, add)
@@ -339,20 +331,17 @@ def coordinates(src: Source, crs: str | None, province, add, warn) -> tuple[list
     kind = crsmod.kind_of(x[ok], y[ok])
     if kind == "northing-easting" or (crs in ("EPSG:9208", "EPSG:3405") and kind != "metres"
                                       and np.median(x[ok]) > np.median(y[ok])):
-        warn(f"{cols}: the first column holds northings (X = north, as in Vietnamese survey practice); "
-             "read as X = northing, Y = easting")
+        warn(Msg("imp_northings_first", columns=cols))
         x, y, kind = y, x, "metres"
     if crs is None and kind == "metres":
         if "lon" in src.colmap:
             for i in np.flatnonzero(ok):
-                add(i, cols, f"({src.rows[i][src.colmap['lon']]}, {src.rows[i][src.colmap['lat']]}) "
-                    "are metres (VN-2000 easting/northing), not degrees",
-                    "pass --crs EPSG:9208 (VN-2000 / TM-3 104-45) or --crs EPSG:3405 (UTM 48N), "
-                    "or rename the columns X and Y")
+                add(i, cols, "imp_metres_not_degrees", x=src.rows[i][src.colmap['lon']],
+                    y=src.rows[i][src.colmap['lat']])
             return [""] * n, [""] * n
         crs, why = crsmod.guess_projected(x[ok], y[ok], province)
-        warn(f"{cols}: no CRS given; guessed {crs} ({crsmod.VN2000[crs]}): {why}. "
-             f"Pass --crs {crs} to confirm it, or --crs {crsmod.other(crs)} if the file is in the other grid")
+        warn(Msg("imp_guessed_crs", columns=cols, crs=crs, name=crsmod.VN2000[crs], why=why,
+                 other=crsmod.other(crs)))
     return _convert(x, y, ok, crs or "EPSG:4326", cols, province, add)
 
 
@@ -372,12 +361,10 @@ def _convert(x, y, ok, crs: str, cols: str, province, add) -> tuple[list, list]:
     n = len(x)
     if crs == "EPSG:4326":
         for i in np.flatnonzero(ok & _in(x, crsmod.LAT_RANGE) & _in(y, crsmod.LON_RANGE)):
-            add(i, cols, f"longitude and latitude look swapped (lon {x[i]:g}, lat {y[i]:g})",
-                "put the ~105 value in the longitude column and the ~10.5 value in latitude")
+            add(i, cols, "imp_swapped", lon=f"{x[i]:g}", lat=f"{y[i]:g}")
             ok[i] = False
         for i in np.flatnonzero(ok & ((np.abs(x) > 180) | (np.abs(y) > 90))):
-            add(i, cols, f"({x[i]:g}, {y[i]:g}) are not degrees while the rest of the file is",
-                "give every row in the same coordinate system (degrees, or VN-2000 metres with --crs)")
+            add(i, cols, "imp_not_degrees", x=f"{x[i]:g}", y=f"{y[i]:g}")
             ok[i] = False
     lon, lat = np.full(n, np.nan), np.full(n, np.nan)
     if ok.any():
@@ -387,10 +374,9 @@ def _convert(x, y, ok, crs: str, cols: str, province, add) -> tuple[list, list]:
     if fin.any():
         km[fin] = crsmod.outside_km(lon[fin], lat[fin], province)
     for i in np.flatnonzero(fin & (km * 1000 > PROVINCE_TOLERANCE_M)):
-        src_xy = "" if crs == "EPSG:4326" else f" from ({x[i]:g}, {y[i]:g}) in {crs}"
-        add(i, cols, f"point ({lon[i]:.6f}, {lat[i]:.6f}){src_xy} is {km[i]:.1f} km outside An Giang "
-            "(distance to the provincial boundary, measured in EPSG:9208)",
-            "check the coordinate, its CRS (--crs) and the lon/lat order")
+        src_xy = "" if crs == "EPSG:4326" else f" ({x[i]:g}, {y[i]:g}; {crs})"
+        add(i, cols, "imp_outside_province", lon=f"{lon[i]:.6f}", lat=f"{lat[i]:.6f}", source=src_xy,
+            km=Num(km[i], 1))
         fin[i] = False
     fmt = lambda v, good: f"{round(float(v), 6)}" if good else ""  # noqa: E731
     return ([fmt(v, g) for v, g in zip(lon, fin, strict=True)],

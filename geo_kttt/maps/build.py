@@ -21,7 +21,7 @@ from folium.plugins import Fullscreen
 
 from .. import settings
 from ..catalog import FIELDS, PRECISIONS, STATUSES
-from ..i18n import register, t
+from ..i18n import number, number_span, t
 from ..text import script_json
 from .clusters import CLIENT, cluster_index
 from .data import (
@@ -31,6 +31,8 @@ from .data import (
     filter_sites,
     metric_values,
     sites_geojson,
+    unit_label,
+    unit_names,
 )
 from .embed import site_table
 
@@ -43,31 +45,6 @@ ZERO_COLOR = "#f4f4f4"
 # Symbols in web/static/icons.svg; a layer naming another icon is drawn with "dot".
 ICONS = ("sun", "recycle", "sort", "rice", "fish", "loop", "factory", "dot")
 
-register({
-    "legend": {"vi": "Chú giải", "en": "Legend"},
-    "layer": {"vi": "Lớp", "en": "Layer"},
-    "districts": {"vi": "Ranh giới huyện (trước 2025)", "en": "District boundaries (pre-2025)"},
-    "imprecise": {"vi": "Vị trí cấp xã/huyện (gần đúng)", "en": "Position at commune/district level"},
-    "precise": {"vi": "Vị trí chính xác", "en": "Exact position"},
-    "pos_commune": {"vi": "Vị trí cấp xã", "en": "Position at commune level"},
-    "pos_district": {"vi": "Vị trí cấp huyện", "en": "Position at district level"},
-    "yes": {"vi": "Có", "en": "Yes"},
-    "no": {"vi": "Chưa", "en": "No"},
-    "sources": {"vi": "Nguồn", "en": "Sources"},
-    "district": {"vi": "Huyện", "en": "District"},
-    "loading": {"vi": "Đang tải…", "en": "Loading…"},
-    "load_failed": {"vi": "Không tải được dữ liệu", "en": "Could not load the data"},
-    "sites_shown": {"vi": "điểm đang hiển thị", "en": "sites shown"},
-    "fullscreen": {"vi": "Toàn màn hình", "en": "Full screen"},
-    "fullscreen_exit": {"vi": "Thoát toàn màn hình", "en": "Exit full screen"},
-    "no_data": {"vi": "không có", "en": "none"},
-    "new_unit": {"vi": "Xã/phường 2025", "en": "2025 commune"},
-    "split_short": {"vi": "Có xã cũ bị chia", "en": "Includes a split old commune"},
-    "split_unit": {"vi": "Có xã cũ bị chia cho nhiều xã mới: chưa gán được mọi cơ sở.",
-                   "en": "Includes an old commune split between several new ones: not every site "
-                         "can be assigned."},
-})
-
 
 def icon_name(icon: str) -> str:
     """The symbol drawn for a layer's ``icon`` (``dot`` when icons.svg has no such symbol)."""
@@ -78,8 +55,8 @@ def strings(catalog: dict, lang: str) -> dict:
     """Every label the map script needs, in ``lang``: fields, statuses, precisions, kinds, units."""
     col = 2 if lang == "vi" else 3
     keys = ("legend", "layer", "districts", "imprecise", "precise", "pos_commune", "pos_district", "yes",
-            "no", "sources", "district", "loading", "load_failed", "sites_shown", "no_data", "split_unit",
-            "new_unit", "split_short")
+            "no", "sources", "district", "commune", "loading", "load_failed", "sites_shown", "no_data",
+            "split_unit", "new_unit", "split_short")
     return {
         "ui": {k: t(k, lang) for k in keys},
         "fields": {name: spec[col] for name, spec in FIELDS.items()},
@@ -101,9 +78,11 @@ def choropleth(atlas, filters: Filters, metric: str | None, lang: str) -> dict |
     if not metric:
         return None
     values, label = metric_values(atlas, filters, metric, lang)
+    texts = {code: number(v, lang) for code, v in values.items()}  # as the tables write them
     top = max(values.values(), default=0)
     if top <= 0:
-        return {"label": label, "colors": {c: ZERO_COLOR for c in values}, "classes": [], "values": values}
+        return {"label": label, "colors": {c: ZERO_COLOR for c in values}, "classes": [], "values": values,
+                "texts": texts}
     counts = metric.startswith("count")
     n = len(CLASS_COLORS)
     step = math.ceil(top / n) if counts else top / n  # whole numbers of sites per class
@@ -112,9 +91,11 @@ def choropleth(atlas, filters: Filters, metric: str | None, lang: str) -> dict |
     classes = [{"from": i * step + 1 if counts else round(i * step, 3),
                 "to": (i + 1) * step if counts else round((i + 1) * step, 3), "color": c}
                for i, c in enumerate(palette)]
+    for c in classes:
+        c["text"] = number_span(c["from"], c["to"], lang).replace("–", " – ")
     colors = {code: ZERO_COLOR if v <= 0 else palette[min(int(math.ceil(v / step)) - 1, n - 1)]
               for code, v in values.items()}
-    return {"label": label, "colors": colors, "classes": classes, "values": values}
+    return {"label": label, "colors": colors, "classes": classes, "values": values, "texts": texts}
 
 
 class RawScript(Element):
@@ -246,7 +227,7 @@ def map_config(atlas, lang, visible, filters, embed, tiles_url, site_url, metric
         index = cluster_index(atlas)
         counts = index.counts(filters)
     config = {
-        "lang": lang,
+        "lang": lang, "locale": lang,  # numbers in the script: Intl.NumberFormat(locale)
         "layers": layer_info(catalog, lang, counts),
         "visible": [lid for lid in visible if lid in catalog],
         "strings": strings(catalog, lang),
@@ -255,7 +236,7 @@ def map_config(atlas, lang, visible, filters, embed, tiles_url, site_url, metric
         "focus": focus, "fit": fit, "clusters": CLIENT,
     }
     if embed:
-        config["sites"] = embedded_sites(atlas, shown)
+        config["sites"] = embedded_sites(atlas, shown, lang)
         config["extent"] = list(shown.total_bounds) if len(shown) else None
     else:
         config["tilesUrl"] = tiles_url
@@ -264,10 +245,19 @@ def map_config(atlas, lang, visible, filters, embed, tiles_url, site_url, metric
     return config
 
 
-def embedded_sites(atlas, sites) -> dict:
-    """``sites`` as the table a self-contained map carries (:func:`geo_kttt.maps.embed.site_table`)."""
-    names = dict(zip(atlas.districts().code, atlas.districts().name, strict=True))
-    return site_table(sites, list(atlas.catalog), names)
+def embedded_sites(atlas, sites, lang: str = "vi") -> dict:
+    """``sites`` as the table a self-contained map carries (:func:`geo_kttt.maps.embed.site_table`),
+    with what its popups say in words in ``lang``, as :func:`~geo_kttt.maps.data.with_names` does."""
+    districts, communes = unit_names(atlas)
+    caps = sites[["capacity", "capacity_max", "capacity_unit"]].astype(object)
+    caps = caps.where(caps.notna(), None)
+    text = {k: (None if k[0] is None else
+                f"{number_span(k[0], k[1], lang)} {unit_label(atlas.catalog, k[2], lang)}".strip())
+            for k in set(caps.itertuples(index=False, name=None))}  # few distinct: Babel once each
+    words = sites.assign(district_name=[districts.get(c) for c in sites.district_code.astype(str)],
+                         commune_name=[communes.get(c) for c in sites.commune_code],
+                         capacity_text=[text[k] for k in caps.itertuples(index=False, name=None)])
+    return site_table(words, list(atlas.catalog))
 
 
 __all__ = ["DataScript", "Filters", "build_map", "embedded_sites", "map_config", "strings", "layer_info",

@@ -18,6 +18,7 @@ import pandas as pd
 from ..catalog import SOURCE_SEP, STATUSES
 from ..crs import reproject
 from ..errors import AtlasError
+from ..i18n import Code, Codes, Msg, number_span, t
 from ..sites import METRIC_CRS
 from ..summary import capacity_groups, capacity_label
 from . import labels
@@ -68,7 +69,7 @@ def _check(name: str, values: list[str], allowed) -> tuple:
     """The values in the order of ``allowed`` (so that one view has one URL)."""
     bad = [v for v in values if v not in allowed]
     if bad:
-        raise FilterError(f"{name}: unknown value(s) {', '.join(bad)}; allowed: {', '.join(allowed)}")
+        raise FilterError(Msg("err_unknown_values", name=Code(name), bad=Codes(bad), allowed=Codes(allowed)))
     return tuple(a for a in allowed if a in values)
 
 
@@ -86,10 +87,11 @@ def parse_filters(params, atlas) -> Filters:
     district = (params.get("district") or "").strip()
     codes = list(atlas.districts().code)
     if district and district not in codes:
-        raise FilterError(f"district: unknown code {district}; allowed: {', '.join(codes)}")
+        raise FilterError(Msg("err_unknown_district", name=Code("district"), code=district,
+                              allowed=Codes(codes)))
     verified = (params.get("verified") or "").strip().lower()
     if verified not in TRUE + FALSE:
-        raise FilterError(f"verified: use 1 or 0, not {verified!r}")
+        raise FilterError(Msg("err_verified", value=verified))
     layers = _check("layers", layers, list(atlas.catalog)) if has_layers else None
     statuses = _check("status", statuses, list(STATUSES))
     return Filters(layers=None if layers == tuple(atlas.catalog) else layers,  # all = no filter
@@ -183,7 +185,7 @@ def sites_geojson(atlas, filters: Filters | None = None, lang: str = "vi") -> st
     return '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
 
 
-def site_detail(atlas, layer: str, site_id: str) -> dict | None:
+def site_detail(atlas, layer: str, site_id: str, lang: str = "vi") -> dict | None:
     """Every popup field of one site as a GeoJSON Feature, or None when there is no such site."""
     if layer not in atlas.catalog:
         return None
@@ -191,9 +193,28 @@ def site_detail(atlas, layer: str, site_id: str) -> dict | None:
     rows = sites[(sites["layer"] == layer) & (sites["id"] == site_id)]
     if rows.empty:
         return None
-    feature = site_feature(next(rows.itertuples()), full=True)
-    names = dict(zip(atlas.districts().code, atlas.districts().name, strict=True))
-    feature["properties"]["district_name"] = names.get(feature["properties"]["district_code"])
+    return with_names(atlas, site_feature(next(rows.itertuples()), full=True), lang)
+
+
+def unit_names(atlas) -> dict:
+    cache = _CACHE.setdefault(atlas, {})
+    if "unit_names" not in cache:
+        d, c = atlas.districts(), atlas.table("commune_points")
+        cache["unit_names"] = (dict(zip(d.code, d.name, strict=True)),
+                               {} if c is None else dict(zip(c.code, c.name, strict=True)))
+    return cache["unit_names"]
+
+
+def with_names(atlas, feature: dict, lang: str = "vi") -> dict:
+    """A full site feature with what its popup says in words: ``district_name``,
+    ``commune_name`` and ``capacity_text`` (numbers written for ``lang``, the unit's label)."""
+    p = feature["properties"]
+    districts, communes = unit_names(atlas)
+    p["district_name"] = districts.get(p["district_code"])
+    p["commune_name"] = communes.get(p["commune_code"]) if p.get("commune_code") else None
+    p["capacity_text"] = None if p["capacity"] is None else (
+        f"{number_span(p['capacity'], p['capacity_max'], lang)} "
+        f"{unit_label(atlas.catalog, p['capacity_unit'], lang)}").strip()
     return feature
 
 
@@ -241,10 +262,27 @@ def capacity_options(atlas) -> dict[str, dict]:
     return cache["capacity_groups"]
 
 
+def unit_label(catalog: dict, unit: str, lang: str) -> str:
+    """A capacity unit as people write it in ``lang`` ('t/day' -> 'tấn/ngày'), from the first
+    layer that declares it; the code itself when none does."""
+    return next((layer.units[unit][lang] for layer in catalog.values() if unit in layer.units), unit)
+
+
+def position_label(value: str, lang: str) -> str:
+    """Where a drawn point comes from, in words: 'site coordinate', 'commune reference point
+    30607', 'point inside district 890' (the values of ``position_source``) in ``lang``."""
+    value = str(value or "")
+    for prefix, key in (("commune reference point ", "pos_src_commune"),
+                        ("point inside district ", "pos_src_district")):
+        if value.startswith(prefix):
+            return t(key, lang).format(code=value[len(prefix):])
+    return t("pos_src_site", lang) if value == "site coordinate" else value
+
+
 def metric_options(atlas, lang: str) -> list[tuple[str, str]]:
     """(value, label) of every choropleth metric: all sites, sites per layer, and each capacity
     total that adds like things (one layer, one kind where it has several, one unit)."""
-    label = {"vi": ("Số điểm", "Tổng công suất"), "en": ("Number of sites", "Total capacity")}[lang]
+    label = (t("metric_count", lang), t("metric_capacity", lang))
     out = [("count", label[0])]
     out += [(f"count:{lid}", f"{label[0]}: {layer.title[lang]}") for lid, layer in atlas.catalog.items()]
     out += [(f"capacity:{k}", f"{label[1]}: {capacity_label(atlas.catalog, c, lang)}")
@@ -262,7 +300,8 @@ def metric_values(atlas, filters: Filters, metric: str, lang: str) -> tuple[dict
     """
     options = dict(metric_options(atlas, lang))
     if metric not in options:
-        raise FilterError(f"metric: unknown {metric!r}; allowed: {', '.join(options)}")
+        raise FilterError(Msg("err_unknown_values", name=Code("metric"), bad=f"'{metric}'",
+                              allowed=Codes(options)))
     sites = filter_sites(all_sites(atlas), Filters(filters.layers, filters.statuses, None, filters.verified))
     kind, _, arg = metric.partition(":")
     if kind == "count" and arg:

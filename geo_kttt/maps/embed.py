@@ -26,6 +26,7 @@ PACK_ABOVE = 1_000_000  # characters of JSON above which the table travels gzipp
 TEXT = ("layer", "status", "kind", "operator", "capacity_unit", "district_code")
 PLAIN = ("id", "name_vi", "name_en")
 NUMBERS = ("capacity", "capacity_max", "year")
+WORDS = ("district_name", "commune_name", "capacity_text")  # what popups say in words, if given
 
 
 def _column(values: list) -> dict:
@@ -43,7 +44,7 @@ def _number(v):
     return int(v) if float(v).is_integer() else float(v)
 
 
-def site_table(sites: pd.DataFrame, layers, district_names: dict) -> dict:
+def site_table(sites: pd.DataFrame, layers) -> dict:
     """The table of ``sites`` (rows of :func:`geo_kttt.maps.data.all_sites`) with every popup field.
 
     Parameters
@@ -52,8 +53,9 @@ def site_table(sites: pd.DataFrame, layers, district_names: dict) -> dict:
         The sites to embed.
     layers : sequence of str
         The catalogue's layer ids (for the zoom at which each site stands alone).
-    district_names : dict
-        District code -> name, shown in the popups.
+
+    The columns of :data:`WORDS` that ``sites`` has (names and the capacity in the map's
+    language, :func:`geo_kttt.maps.build.embedded_sites`) travel as they are.
 
     Returns
     -------
@@ -69,7 +71,7 @@ def site_table(sites: pd.DataFrame, layers, district_names: dict) -> dict:
     cols.update({name: _column([_number(v) for v in sites[name]]) for name in NUMBERS})
     cols["precision"] = _column(sites["location_precision"].astype(str).tolist())
     cols["verified"] = _column([int(bool(v)) for v in sites["verified"]])
-    cols["district_name"] = _column([district_names.get(c) for c in sites["district_code"].astype(str)])
+    cols.update({name: _column(sites[name].tolist()) for name in WORDS if name in sites})
     raw = sites["sources"].fillna("").astype(str).tolist()
     src = _column(raw)
     cols["sources"] = ({"d": [sources(v) for v in src["d"]], "c": src["c"]} if "d" in src

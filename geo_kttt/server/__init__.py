@@ -16,9 +16,11 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, g, request, url_for
 
 from .. import settings
+from ..catalog import attribution_texts
 from ..errors import AtlasError
-from ..i18n import LANGS, register
+from ..i18n import LANGS, Codes, Msg, date, number, number_span, percent, say
 from ..i18n import t as translate
+from ..maps.data import unit_label
 from ..store import AtlasMissing
 from ..web import STATIC, TEMPLATES
 from . import (
@@ -71,7 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     def _request_state():
         lang = request.args.get("lang", app.config["LANG"])
         if lang not in LANGS:
-            abort(400, f"lang must be one of {', '.join(LANGS)}")
+            abort(400, Msg("err_lang", allowed=Codes(LANGS)))
         g.lang = lang
         g.csp_nonce = secrets.token_urlsafe(16)
 
@@ -83,13 +85,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-register({
-    "data_date": {"vi": "Số liệu đến ngày", "en": "Data as of"},
-    "basemap": {"vi": "Nền bản đồ", "en": "Basemap"},
-    "error": {"vi": "Lỗi", "en": "Error"},
-    "back_to_map": {"vi": "Về bản đồ", "en": "Back to the map"},
-})
-
 
 def _tile_source(tile_url: str | None) -> str:
     """The CSP source of the configured tile server ('' in the no-basemap mode)."""
@@ -100,8 +95,15 @@ def _tile_source(tile_url: str | None) -> str:
 
 
 def _install_web(app: Flask) -> None:
-    """Jinja globals (t, lang_url, lurl, nav, atlas_meta), the CSP header and the error handlers."""
-    app.jinja_env.globals["t"] = lambda key: translate(key, g.get("lang", app.config["LANG"]))
+    """Jinja globals (t, lang_url, lurl, nav, atlas_meta), filters for numbers and dates in the
+    page's language (num, span, pct, date, say), the CSP header and the error handlers."""
+    lang = lambda: g.get("lang", app.config["LANG"])  # noqa: E731
+    app.jinja_env.globals["t"] = lambda key: translate(key, lang())
+    app.jinja_env.filters.update(
+        num=lambda v, places=None: number(v, lang(), places),
+        span=lambda lo_hi, places=None: number_span(*lo_hi, lang(), places),
+        pct=lambda v, places=0: percent(v, lang(), places), date=lambda v: date(v, lang()),
+        say=lambda v: say(v, lang()), say_html=lambda v: say(v, lang(), html=True))
 
     def lang_url(lang: str) -> str:
         """This page in ``lang``, keeping the other query parameters (as a query string)."""
@@ -113,7 +115,11 @@ def _install_web(app: Flask) -> None:
             values.setdefault("lang", g.lang)
         return url_for(endpoint, **values)
 
-    app.jinja_env.globals.update(lang_url=lang_url, lurl=lurl, nav=NAV)
+    def unit(code: str) -> str:
+        """A capacity unit's label in the page's language ('t/day' -> 'tấn/ngày')."""
+        return unit_label(get_atlas().catalog, code, lang())
+
+    app.jinja_env.globals.update(lang_url=lang_url, lurl=lurl, nav=NAV, unit=unit)
 
     @app.context_processor
     def _atlas_meta():
@@ -121,7 +127,7 @@ def _install_web(app: Flask) -> None:
             meta = get_atlas().metadata
         except Exception:  # noqa: BLE001 - error pages must render without an atlas
             meta = {}
-        return {"atlas_meta": meta}
+        return {"atlas_meta": meta, "attributions": attribution_texts(meta, lang())}
 
     @app.after_request
     def _csp(resp):
@@ -136,14 +142,18 @@ def _install_web(app: Flask) -> None:
         return resp
 
     def _error(e):
-        return error_response(e.code, e.description)
+        """werkzeug's own errors (an unknown address) say it in the page's words, not werkzeug's."""
+        own = e.description != type(e).description and e.description
+        return error_response(e.code, own or Msg(f"err_http_{e.code}"))
 
     def _atlas_error(e: AtlasError):
-        """The one handler of the atlas's own errors: their status, their message; an atlas
-        that is missing or cannot be read is a 503 with Retry-After, its reason in the log."""
+        """The one handler of the atlas's own errors: their status, their message (a Msg is said
+        in the page's language); an atlas that is missing or cannot be read is a 503 with
+        Retry-After, its reason in the log."""
         if isinstance(e, AtlasMissing):
             return hardening.atlas_unavailable(e)
-        return error_response(e.http_status, str(e), e.code)
+        message = e.args[0] if len(e.args) == 1 and isinstance(e.args[0], Msg) else str(e)
+        return error_response(e.http_status, message, e.code)
 
     app.register_error_handler(400, _error)
     app.register_error_handler(404, _error)

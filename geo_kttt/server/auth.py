@@ -37,37 +37,13 @@ from ..editing import accounts
 from ..editing.errors import EditingError
 from ..editing.publish import generation
 from ..editing.workspace import open_workspace, secret_key
-from ..i18n import LANGS, register, t
+from ..i18n import LANGS, t
 from .common import reload_atlas
 
 bp = Blueprint("auth", __name__)
 csrf = CSRFProtect()
 LOGGED_IN = "login"  # the pseudo-role of pages for any signed-in person
 REFRESH_S = 2.0  # how often a process checks whether another one has published
-
-register({
-    "login": {"vi": "Đăng nhập", "en": "Log in"}, "logout": {"vi": "Đăng xuất", "en": "Log out"},
-    "username": {"vi": "Tên đăng nhập", "en": "Username"}, "password": {"vi": "Mật khẩu", "en": "Password"},
-    "login_title": {"vi": "Đăng nhập dành cho cán bộ", "en": "Officers' login"},
-    "login_help": {"vi": "Bản đồ công khai không cần đăng nhập. Tài khoản do quản trị viên cấp.",
-                   "en": "The public atlas needs no login. Accounts are given by the administrator."},
-    "login_needed": {"vi": "Cần đăng nhập để dùng trang này.", "en": "Please log in to use this page."},
-    "forbidden": {"vi": "Tài khoản của bạn không có quyền làm việc này.",
-                  "en": "Your account is not allowed to do this."},
-    "err_csrf": {"vi": "Biểu mẫu đã hết hạn hoặc không hợp lệ (CSRF); tải lại trang và thử lại.",
-                 "en": "The form has expired or is not valid (CSRF); reload the page and try again."},
-    "err_title_401": {"vi": "Cần đăng nhập", "en": "Login needed"},
-    "err_title_403": {"vi": "Không có quyền", "en": "Not allowed"},
-    "err_title_409": {"vi": "Xung đột", "en": "Conflict"},
-    "err_title_413": {"vi": "Tệp quá lớn", "en": "Too large"},
-    "err_title_422": {"vi": "Cần sửa", "en": "Needs fixing"},
-    "err_title_429": {"vi": "Tạm khóa", "en": "Locked for now"},
-    "err_title_503": {"vi": "Chưa bật", "en": "Not enabled"},
-    "session_ended": {"vi": "Phiên đăng nhập đã kết thúc; hãy đăng nhập lại.",
-                      "en": "Your session has ended; please log in again."},
-    "role_contributor": {"vi": "Người đề xuất", "en": "Contributor"},
-    "role_reviewer": {"vi": "Người duyệt", "en": "Reviewer"}, "role_admin": {"vi": "Quản trị", "en": "Admin"},
-})
 
 
 class _Sessions(SecureCookieSessionInterface):

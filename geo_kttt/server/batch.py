@@ -14,41 +14,13 @@ from ..editing import batch, review
 from ..editing.errors import EditingError
 from ..editing.messages import vietnamese, vietnamese_warning
 from ..editing.positions import VN2000_CRS
-from ..i18n import register, t
+from ..i18n import t
 from .auth import LOGGED_IN, atlas_changed, requires, workspace
 from .editing import lang_arg, shown_value
 from .review import publish_and_say
 
 bp = Blueprint("batch", __name__)
 GRIDS = ("", "EPSG:4326", *VN2000_CRS)
-
-register({
-    "file_title": {"vi": "Gửi cả tệp (Excel, CSV, GIS) thành một đề xuất",
-                   "en": "Send a whole file (Excel, CSV, GIS) as one proposal"},
-    "file_help": {"vi": "Cùng định dạng và cách kiểm tra như lệnh geo-kttt import: .xlsx, .csv, .geojson, "
-                        ".kml, .kmz, Shapefile nén .zip, .gpkg; WGS 84 hoặc VN-2000. Ô để trống giữ giá trị "
-                        "hiện có; cơ sở không có trong tệp được giữ nguyên.",
-                  "en": "The same formats and checks as geo-kttt import: .xlsx, .csv, .geojson, .kml, "
-                        ".kmz, zipped Shapefile, .gpkg; WGS 84 or VN-2000. Empty cells keep the stored "
-                        "value; sites missing from the file are kept."},
-    "file": {"vi": "Tệp", "en": "File"}, "layer_pick": {"vi": "Lớp cần cập nhật", "en": "Layer to update"},
-    "grid_auto": {"vi": "theo tệp (hoặc đoán)", "en": "as the file says (or guessed)"},
-    "check_file": {"vi": "Kiểm tra tệp", "en": "Check the file"},
-    "plan_added": {"vi": "Thêm mới", "en": "Added"}, "plan_changed": {"vi": "Thay đổi", "en": "Changed"},
-    "plan_unchanged": {"vi": "Không đổi", "en": "Unchanged"},
-    "plan_missing": {"vi": "Không có trong tệp (giữ nguyên)", "en": "Not in the file (kept)"},
-    "warnings": {"vi": "Lưu ý", "en": "Warnings"}, "row": {"vi": "Dòng", "en": "Row"},
-    "evidence_help_file": {"vi": "Bắt buộc: ghi số văn bản hoặc dán đường dẫn; tệp đã tải lên được giữ làm "
-                                 "bằng chứng cho người duyệt.",
-                           "en": "Required: a document reference or a link; the uploaded file is kept as "
-                                 "evidence for the reviewers."},
-    "send_file": {"vi": "Gửi thành một đề xuất", "en": "Send as one proposal"},
-    "batch_title": {"vi": "Nhóm đề xuất {batch} ({n} cơ sở)", "en": "Batch {batch} ({n} sites)"},
-    "batch_sent": {"vi": "Đã gửi {n} thay đổi thành một nhóm đề xuất.",
-                   "en": "{n} changes were sent as one batch."},
-    "decide_all": {"vi": "Quyết định cho cả nhóm", "en": "Decide for the whole batch"},
-    "batch_of": {"vi": "Thuộc nhóm", "en": "Part of batch"},
-})
 
 
 def _problems(result) -> list[dict]:

@@ -10,79 +10,36 @@ from ..coverage.checks import data_checks, district_layer_states, layer_complete
 from ..coverage.map import coverage_map
 from ..coverage.report import HEADERS, rows, summary_lines, to_csv, to_xlsx
 from ..coverage.units import LEVELS
-from ..i18n import register, t
+from ..i18n import Code, Codes, Msg, t
 from ..maps import assets
 from ..text import slug
 from .common import get_atlas
 
 bp = Blueprint("coverage", __name__)
 
-register({
-    "nav_coverage": {"vi": "Độ bao phủ", "en": "Coverage"},
-    "cov_title": {"vi": "Độ bao phủ cơ sở xử lý chất thải", "en": "Coverage of waste facilities"},
-    "cov_layer": {"vi": "Lớp cơ sở", "en": "Facility layer"},
-    "cov_level": {"vi": "Cấp đơn vị", "en": "Unit level"},
-    "cov_level_commune": {"vi": "Xã (trước 2025)", "en": "Commune (pre-2025)"},
-    "cov_level_district": {"vi": "Huyện (trước 2025)", "en": "District (pre-2025)"},
-    "cov_level_new-commune": {"vi": "Xã mới (2025)", "en": "New commune (2025)"},
-    "cov_status": {"vi": "Tình trạng được tính", "en": "Statuses counted"},
-    "cov_radius": {"vi": "Bán kính chung (km)", "en": "One radius for all (km)"},
-    "cov_radius_help": {"vi": "Để trống: bán kính mặc định theo loại (bảng dưới).",
-                        "en": "Blank: the default radius per kind (table below)."},
-    "cov_apply": {"vi": "Tính lại", "en": "Recompute"},
-    "cov_download": {"vi": "Tải về", "en": "Download"},
-    "cov_units": {"vi": "Đơn vị", "en": "Units"},
-    "cov_radii": {"vi": "Bán kính phục vụ mặc định (giả định quy hoạch)",
-                  "en": "Default service radius (planning assumption)"},
-    "cov_kind": {"vi": "Loại", "en": "Kind"},
-    "cov_completeness": {"vi": "Mức đầy đủ của dữ liệu theo lớp", "en": "Completeness per layer"},
-    "cov_located": {"vi": "Đã định vị", "en": "Located"},
-    "cov_reported": {"vi": "Báo cáo tỉnh", "en": "Reported"},
-    "cov_verified": {"vi": "Đã kiểm chứng", "en": "Verified"},
-    "cov_precision": {"vi": "Độ chính xác vị trí", "en": "Location precision"},
-    "cov_state": {"vi": "Đánh giá", "en": "Assessment"},
-    "state_complete": {"vi": "đủ so với báo cáo", "en": "complete against the report"},
-    "state_incomplete": {"vi": "thiếu so với báo cáo", "en": "fewer located than reported"},
-    "state_no_figure": {"vi": "báo cáo không có số cho cả lớp", "en": "no report figure for the whole layer"},
-    "cov_zero": {"vi": "“0 cơ sở” theo huyện: không có hay chưa có dữ liệu?",
-                 "en": "“0 sites” per district: none, or no data?"},
-    "zero_none": {"vi": "0 – không có", "en": "0 – none"},
-    "zero_missing": {"vi": "0 – còn thiếu dữ liệu", "en": "0 – data missing"},
-    "zero_unknown": {"vi": "0 – chưa rõ", "en": "0 – unknown"},
-    "zero_help": {"vi": "“không có”: mọi cơ sở trong báo cáo đã được định vị; “còn thiếu”: báo cáo nêu "
-                        "nhiều hơn số đã định vị; “chưa rõ”: báo cáo không có số cho cả lớp.",
-                  "en": "“none”: every site the report counts is located; “data missing”: the report "
-                        "counts more than are located; “unknown”: no report figure for the whole layer."},
-    "cov_checks": {"vi": "Kiểm tra dữ liệu", "en": "Data checks"},
-    "cov_no_checks": {"vi": "Không phát hiện vấn đề.", "en": "No problems found."},
-    "check_outside": {"vi": "Ngoài đơn vị khai báo", "en": "Outside its declared unit"},
-    "check_duplicate": {"vi": "Có thể trùng", "en": "Probable duplicate"},
-    "check_no_source": {"vi": "Không có nguồn", "en": "No source"},
-    "check_serves_code": {"vi": "Mã địa bàn phục vụ sai", "en": "Unknown service-area code"},
-    "cov_map_label": {"vi": "Bản đồ độ bao phủ", "en": "Coverage map"},
-})
-
 
 def _params(atlas):
     """Layer, level, statuses and radius from the query string; 400 with what is allowed."""
     layer = request.args.get("layer", "waste_facilities")
     if layer not in atlas.catalog:
-        abort(400, f"layer: unknown {layer!r}; allowed: {', '.join(atlas.catalog)}")
+        abort(400, Msg("err_unknown_values", name=Code("layer"), bad=f"'{layer}'",
+                       allowed=Codes(atlas.catalog)))
     by = request.args.get("by", "commune")
     if by not in LEVELS:
-        abort(400, f"by: unknown {by!r}; allowed: {', '.join(LEVELS)}")
+        abort(400, Msg("err_unknown_values", name=Code("by"), bad=f"'{by}'", allowed=Codes(LEVELS)))
     statuses = [s for v in request.args.getlist("status") for s in v.split(",") if s.strip()]
     statuses = statuses or default_statuses(atlas.catalog[layer])
     bad = [s for s in statuses if s not in atlas.catalog[layer].statuses]
     if bad:
-        abort(400, f"status: {bad} not used by {layer}; allowed: {', '.join(atlas.catalog[layer].statuses)}")
+        abort(400, Msg("err_cov_status", bad=Codes(bad), layer=layer,
+                       allowed=Codes(atlas.catalog[layer].statuses)))
     raw = request.args.get("radius_km", "").strip().replace(",", ".")
     try:
         radius = float(raw) if raw else None
     except ValueError:
-        abort(400, f"radius_km: {raw!r} is not a number of kilometres")
+        abort(400, Msg("err_radius_nan", value=raw))
     if radius is not None and not 0 < radius <= 200:
-        abort(400, "radius_km: give a radius between 0 and 200 km")
+        abort(400, Msg("err_radius_range"))
     return layer, by, statuses, radius
 
 
@@ -112,7 +69,7 @@ def page():
     return render_template(
         "coverage/page.html", map=assets.components(m), cov=cov, table=rows(cov, g.lang),
         unserved_codes=set(cov.unserved()),
-        headers={k: v[0 if g.lang == "vi" else 1] for k, v in HEADERS.items()},
+        headers={k: v[g.lang] for k, v in HEADERS.items()},
         summary=summary_lines(cov, g.lang), layers=[(k, v.title[g.lang]) for k, v in atlas.catalog.items()],
         layer=layer, by=by, levels=LEVELS, statuses=statuses, radius=radius,
         layer_statuses=[(s, STATUSES[s][g.lang]) for s in lay.statuses],
@@ -135,7 +92,8 @@ def download(fmt):
     if fmt == "csv":
         body, mime = to_csv(cov, g.lang), "text/csv; charset=utf-8"
     else:
-        body = to_xlsx(cov, layer_completeness(frames), data_checks(frames), g.lang)
+        body = to_xlsx(cov, layer_completeness(frames), data_checks(frames), g.lang,
+                       {k: v.title[g.lang] for k, v in atlas.catalog.items()})
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(body, content_type=mime,  # as given: mimetype= would add a second charset
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, render_template
 
 from ..catalog import STATUSES
-from ..i18n import register
+from ..i18n import Msg
 from ..maps import assets
 from ..maps.build import IMPRECISE, build_map
 from ..maps.data import Filters, all_sites, filter_sites
@@ -15,35 +15,6 @@ from .common import get_atlas
 from .pages import _site_url, _tiles_url, map_parts
 
 bp = Blueprint("districts", __name__)
-
-register({
-    "province_title": {"vi": "Các huyện, thị xã, thành phố (trước 2025)",
-                       "en": "Districts, towns and cities (pre-2025)"},
-    "district_col": {"vi": "Huyện/thị xã/thành phố", "en": "District"},
-    "total": {"vi": "Tổng", "en": "Total"},
-    "province_row": {"vi": "Toàn tỉnh", "en": "Province"},
-    "reported_vs_located": {"vi": "Báo cáo tỉnh và số đã định vị", "en": "Provincial report vs located"},
-    "reported": {"vi": "Báo cáo", "en": "Reported"},
-    "located": {"vi": "Đã định vị", "en": "Located"},
-    "located_of": {"vi": "định vị {n} / {m} theo báo cáo", "en": "located {n} of {m} reported"},
-    "verified_col": {"vi": "Đã kiểm chứng", "en": "Verified"},
-    "imprecise_col": {"vi": "Vị trí cấp xã/huyện", "en": "Commune/district-level"},
-    "by_layer": {"vi": "Theo lớp", "en": "By layer"},
-    "by_layer_status": {"vi": "Theo lớp và tình trạng", "en": "By layer and status"},
-    "site_list": {"vi": "Danh sách cơ sở", "en": "Sites"},
-    "name": {"vi": "Tên", "en": "Name"},
-    "precision": {"vi": "Độ chính xác vị trí", "en": "Location precision"},
-    "new_communes_of": {"vi": "Các xã cũ của huyện thuộc xã/phường mới (2025)",
-                        "en": "Which 2025 communes its communes became"},
-    "no_sites": {"vi": "Chưa có cơ sở nào trong atlas.", "en": "No site in the atlas yet."},
-    "population": {"vi": "Dân số", "en": "Population"},
-    "area": {"vi": "Diện tích (km²)", "en": "Area (km²)"},
-    "show_on_map": {"vi": "Xem trên bản đồ", "en": "Show on the map"},
-    "capacity_note": {"vi": "Các cột công suất/quy mô (đơn vị trong ngoặc) chỉ cộng các cơ sở cùng lớp, "
-                            "cùng loại và cùng đơn vị.",
-                      "en": "Each capacity column (unit in brackets) adds only sites of one layer, one "
-                            "kind and one unit."},
-})
 
 
 def _groups(atlas) -> dict:
@@ -107,7 +78,7 @@ def district(code):
     districts = atlas.districts()
     match = districts[districts.code == code]
     if match.empty:
-        abort(404, f"no district with code {code}; see /districts for the list")
+        abort(404, Msg("err_no_district", code=code))
     info = match.iloc[0]
     filters = Filters(district=code)
     sites = filter_sites(all_sites(atlas), filters).sort_values(["layer", "name_vi"])

@@ -23,79 +23,12 @@ from flask import (
 from ..catalog import FIELDS, PRECISIONS, STATUSES
 from ..editing import evidence, positions, proposals, review
 from ..editing.errors import EditingError, Issue
-from ..i18n import register, t
+from ..i18n import t
 from ..maps.data import district_geojson, site_detail
 from .auth import LOGGED_IN, requires, workspace
 from .common import get_atlas
 
 bp = Blueprint("editing", __name__)
-
-register({
-    "propose": {"vi": "Đề xuất sửa", "en": "Propose a change"},
-    "propose_close": {"vi": "Báo đã đóng cửa", "en": "Mark as closed"},
-    "propose_new": {"vi": "Đề xuất cơ sở mới", "en": "Propose a new site"},
-    "site_page": {"vi": "Chi tiết, lịch sử, đề xuất sửa", "en": "Details, history, propose a change"},
-    "history": {"vi": "Lịch sử thay đổi", "en": "History of changes"},
-    "history_none": {"vi": "Chưa có thay đổi nào được ghi.", "en": "No change recorded yet."},
-    "proposed_by": {"vi": "Người đề xuất", "en": "Proposed by"},
-    "approved_by": {"vi": "Người duyệt", "en": "Approved by"},
-    "evidence": {"vi": "Bằng chứng", "en": "Evidence"},
-    "evidence_ref": {"vi": "Số, tên văn bản (công văn, quyết định, biên bản…)",
-                     "en": "Document reference (letter, decision, minutes…)"},
-    "evidence_url": {"vi": "Đường dẫn (URL)", "en": "Link (URL)"},
-    "evidence_file": {"vi": "Tệp đính kèm (PDF, JPEG, PNG; tối đa {mb:g} MB; chỉ người duyệt xem)",
-                      "en": "Attachment (PDF, JPEG, PNG; at most {mb:g} MB; only reviewers see it)"},
-    "evidence_help": {"vi": "Bắt buộc: ghi số văn bản hoặc dán đường dẫn; tệp đính kèm không bắt buộc.",
-                      "en": "Required: a document reference or a link; the attachment is optional."},
-    "comment": {"vi": "Ghi chú cho người duyệt", "en": "Note for the reviewer"},
-    "send": {"vi": "Gửi đề xuất", "en": "Send the proposal"},
-    "position": {"vi": "Vị trí", "en": "Position"},
-    "pos_keep": {"vi": "Giữ vị trí hiện tại", "en": "Keep the current position"},
-    "pos_map": {"vi": "Chọn trên bản đồ (bấm hoặc kéo điểm)", "en": "On the map (click or drag the pin)"},
-    "pos_wgs84": {"vi": "Nhập kinh độ, vĩ độ (WGS 84)", "en": "Type longitude, latitude (WGS 84)"},
-    "pos_vn2000": {"vi": "Nhập tọa độ VN-2000", "en": "Type VN-2000 coordinates"},
-    "pos_geolocation": {"vi": "Dùng vị trí của tôi", "en": "Use my location"},
-    "easting": {"vi": "Đông E (m), 'Y' trên bản vẽ địa chính",
-                "en": "Easting E (m), 'Y' on cadastral sheets"},
-    "northing": {"vi": "Bắc N (m), 'X' trên bản vẽ địa chính",
-                 "en": "Northing N (m), 'X' on cadastral sheets"},
-    "vn_crs": {"vi": "Hệ tọa độ", "en": "Grid"},
-    "accuracy": {"vi": "Độ chính xác thiết bị báo (m)", "en": "Accuracy reported by the device (m)"},
-    "claim": {"vi": "Vị trí mới này là", "en": "This new position is"},
-    "distance_from": {"vi": "Cách vị trí hiện tại", "en": "Distance from the current position"},
-    "geo_unavailable": {"vi": "Trình duyệt không cho lấy vị trí (cần HTTPS hoặc localhost).",
-                        "en": "The browser cannot give a location (needs HTTPS or localhost)."},
-    "problems": {"vi": "Cần sửa trước khi gửi", "en": "To fix before sending"},
-    "sent": {"vi": "Đã gửi đề xuất số {pid}. Người duyệt sẽ xem xét.",
-             "en": "Proposal {pid} was sent. A reviewer will look at it."},
-    "my_proposals": {"vi": "Đề xuất của tôi", "en": "My proposals"},
-    "my_roles": {"vi": "Vai trò", "en": "Roles"},
-    "all_districts_role": {"vi": "mọi huyện", "en": "all districts"},
-    "state": {"vi": "Trạng thái", "en": "State"},
-    "state_pending": {"vi": "Chờ duyệt", "en": "Waiting for review"},
-    "state_returned": {"vi": "Gửi trả để sửa", "en": "Sent back"},
-    "state_approved": {"vi": "Đã duyệt, chờ công bố", "en": "Approved, not yet published"},
-    "state_published": {"vi": "Đã công bố", "en": "Published"},
-    "state_rejected": {"vi": "Bị từ chối", "en": "Rejected"},
-    "kind_edit": {"vi": "Sửa thông tin", "en": "Correction"},
-    "kind_close": {"vi": "Đã đóng cửa", "en": "Closed"},
-    "kind_new": {"vi": "Cơ sở mới", "en": "New site"}, "kind_remove": {"vi": "Gỡ bỏ", "en": "Removal"},
-    "none_yet": {"vi": "Chưa có.", "en": "None yet."},
-    "choose": {"vi": "— chọn —", "en": "— choose —"},
-    "true": {"vi": "Có", "en": "Yes"}, "false": {"vi": "Không", "en": "No"},
-    "current_value": {"vi": "Hiện tại", "en": "Now"},
-    "lon_wgs84": {"vi": "Kinh độ (WGS 84)", "en": "Longitude (WGS 84)"},
-    "lat_wgs84": {"vi": "Vĩ độ (WGS 84)", "en": "Latitude (WGS 84)"},
-    "claim_exact": {"vi": "chính xác (đo tại chỗ, bản đồ địa chính)",
-                    "en": "exact (taken on site, cadastral map)"},
-    "claim_approximate": {"vi": "gần đúng (trong vài trăm mét)",
-                          "en": "approximate (within a few hundred metres)"},
-    "site_proposals": {"vi": "Các đề xuất cho cơ sở này", "en": "Proposals for this site"},
-    "pos_site": {"vi": "tọa độ của chính cơ sở", "en": "the site's own coordinate"},
-    "pos_commune_point": {"vi": "điểm tham chiếu của xã {code}", "en": "reference point of commune {code}"},
-    "pos_district_point": {"vi": "một điểm trong huyện {code}", "en": "a point inside district {code}"},
-    "site_fields": {"vi": "Thông tin cơ sở", "en": "About the site"},
-})
 
 
 @bp.app_template_filter("when")

@@ -18,36 +18,12 @@ from ..export.grid import export_crs
 from ..export.pack import investor_pack, standalone_html
 from ..export.selection import describe, file_stem, selection_from_query
 from ..export.sheet import render_sheet
-from ..i18n import register, t
+from ..i18n import Code, Codes, Msg, t
 from .common import get_atlas
 from .hardening import query_url
 
 bp = Blueprint("exports", __name__, url_prefix="/export")
 
-register({
-    "export_title": {"vi": "Xuất bản đồ và dữ liệu", "en": "Export maps and data"},
-    "export_button": {"vi": "Xuất bản đồ", "en": "Export"},
-    "export_sheet": {"vi": "Bản đồ in", "en": "Map sheet"},
-    "export_paper": {"vi": "Khổ giấy", "en": "Paper"},
-    "export_orientation": {"vi": "Hướng", "en": "Orientation"},
-    "export_landscape": {"vi": "Ngang", "en": "Landscape"},
-    "export_portrait": {"vi": "Dọc", "en": "Portrait"},
-    "export_sheet_lang": {"vi": "Ngôn ngữ bản đồ", "en": "Sheet language"},
-    "export_both": {"vi": "Việt + Anh", "en": "Vietnamese + English"},
-    "export_html": {"vi": "Bản đồ HTML (xem ngoại tuyến)", "en": "HTML map (works offline)"},
-    "export_data": {"vi": "Dữ liệu", "en": "Data"},
-    "export_pack": {"vi": "Bộ tài liệu nhà đầu tư (zip)", "en": "Investor pack (zip)"},
-    "export_use_view": {"vi": "Chỉ vùng đang xem trên bản đồ", "en": "Only the area in view on the map"},
-    "export_scope_note": {"vi": "Xuất theo phạm vi và bộ lọc đang chọn trên bản đồ.",
-                          "en": "Exports follow the extent and filters chosen on the map."},
-    "export_crs": {"vi": "Hệ tọa độ", "en": "Coordinate system"},
-    "export_format": {"vi": "Định dạng", "en": "Format"},
-    "export_download": {"vi": "Tải về", "en": "Download"},
-    "export_crs_note": {"vi": "VN-2000 cho GeoPackage, Shapefile, CSV, XLSX; "
-                              "GeoJSON, KML, KMZ luôn là WGS 84.",
-                        "en": "VN-2000 for GeoPackage, Shapefile, CSV, XLSX; "
-                              "GeoJSON, KML, KMZ are always WGS 84."},
-})
 SHEET_FORMATS = {"pdf": "application/pdf", "png": "image/png"}
 DATA_LABELS = {"gpkg": "GeoPackage", "geojson": "GeoJSON", "shp": "Shapefile (zip)",
                "kml": "KML (Google Earth)", "kmz": "KMZ (Google Earth, offline)", "csv": "CSV (Excel)",
@@ -76,7 +52,7 @@ def _selection():
 def _choice(name: str, allowed, default: str) -> str:
     value = request.args.get(name, default)
     if value not in allowed:
-        abort(400, f"{name} must be one of {', '.join(allowed)}")
+        abort(400, Msg("err_choice", name=Code(name), allowed=Codes(allowed)))
     return value
 
 
@@ -124,7 +100,7 @@ def data(fmt):
     crs = export_crs(request.args.get("crs"), fmt)  # a 400 naming the allowed ones
     suffix, mimetype = FORMATS[fmt]
     grid = f"-{crs.split(':')[1]}" if crs else ""
-    return _send(lambda p: write_data(atlas, sel, fmt, p, crs=crs),
+    return _send(lambda p: write_data(atlas, sel, fmt, p, g.lang, crs=crs),
                  file_stem(atlas, sel) + grid + suffix, mimetype)
 
 

@@ -25,7 +25,7 @@ from flask import Flask, abort, current_app, g, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import settings
-from ..i18n import register, t
+from ..i18n import t
 from ..store import AtlasMissing, AtlasUnreadable
 from .common import error_response
 
@@ -33,26 +33,6 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # C0 controls and DEL: never part of a
 URL_SAFE = "!$'()*,/:;?@"  # left as they are in a query string, as url_for (werkzeug) leaves them
 RETRY_AFTER_S = 30  # what a 503 for an unreadable atlas suggests
 CONFIG = ("MAX_UPLOAD_MB", "PUBLIC_URL", "PROXIES", "HOST", "PORT")
-
-register({
-    "request_too_large": {"vi": "Dữ liệu gửi lên quá lớn", "en": "Request too large"},
-    "body_over_limit": {"vi": "Dữ liệu gửi lên lớn hơn giới hạn {mb:g} MB; không lưu gì.",
-                        "en": "The request body is larger than the limit of {mb:g} MB; nothing was stored."},
-    "unavailable": {"vi": "Tạm thời không phục vụ được", "en": "Temporarily unavailable"},
-    "atlas_missing": {
-        "vi": "Chưa có dữ liệu bản đồ: người quản trị cần xây dựng nó bằng `geo-kttt build`. "
-              "Vui lòng thử lại sau.",
-        "en": "No atlas has been built yet: the operator builds it with `geo-kttt build`. "
-              "Please try again later."},
-    "atlas_unreadable": {
-        "vi": "Hiện không đọc được dữ liệu bản đồ (đang được xây dựng lại hoặc bị hỏng). "
-              "Vui lòng thử lại sau ít phút.",
-        "en": "The atlas cannot be read at the moment (it is being rebuilt, or it is damaged). "
-              "Please try again in a minute."},
-    "control_char": {"vi": "Tham số {name} chứa ký tự điều khiển (U+{code:04X}), không được phép.",
-                     "en": "Parameter {name} holds a control character (U+{code:04X}), "
-                           "which is not allowed."},
-})
 
 
 def install(app: Flask) -> None:
@@ -165,6 +145,6 @@ def atlas_unavailable(e: Exception):
     current_app.logger.error("atlas unavailable: %s", e)
     lang = _lang()
     never_built = isinstance(e, AtlasMissing) and not isinstance(e, AtlasUnreadable)
-    return error_response(503, t("atlas_missing" if never_built else "atlas_unreadable", lang), None,
+    return error_response(503, t("atlas_not_built" if never_built else "atlas_unreadable", lang), None,
                           t("unavailable", lang),
                           {"Retry-After": str(RETRY_AFTER_S), "Cache-Control": "no-store"})

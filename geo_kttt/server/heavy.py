@@ -33,7 +33,7 @@ from flask import Flask, Response, current_app, g, request
 
 from .. import settings
 from ..errors import AtlasError
-from ..i18n import register, t
+from ..i18n import t
 from .common import error_response
 
 HEAVY_ENDPOINTS = frozenset({"exports.pack", "exports.sheet", "exports.html_map", "exports.data"})
@@ -42,13 +42,6 @@ FIRST_GUESS_S = 10.0  # what an export is assumed to take before one was timed
 MAX_POOLS = 3  # pools kept per process (one per distinct app configuration)
 KEEP_HEADERS = ("content-type", "content-disposition", "cache-control", "x-content-type-options",
                 "content-security-policy", "x-atlas-build")
-
-register({
-    "heavy_busy": {"vi": "Máy chủ đang bận tạo các tệp xuất khác. Vui lòng thử lại sau {s} giây.",
-                   "en": "The server is busy with other exports. Please try again in {s} seconds."},
-    "heavy_failed": {"vi": "Không tạo được tệp xuất lúc này. Vui lòng thử lại.",
-                     "en": "The export could not be made just now. Please try again."},
-})
 
 
 class Busy(AtlasError):

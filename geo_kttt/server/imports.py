@@ -10,36 +10,14 @@ import datetime as dt
 
 from flask import Blueprint, abort, g, render_template, request
 
-from ..catalog import FIELDS
-from ..i18n import register, t
+from ..catalog import FIELDS, PRECISIONS, STATUSES
+from ..i18n import number, t
+from ..maps.data import unit_label
 from .common import get_atlas
 
 bp = Blueprint("imports", __name__)
 DEFAULT_DAYS = 90
 ACTIONS = ("added", "changed", "removed")
-
-register({
-    "nav_changes": {"vi": "Cập nhật", "en": "Updates"},
-    "changes_title": {"vi": "Thay đổi từ ngày {date}", "en": "What changed since {date}"},
-    "changes_since": {"vi": "Từ ngày", "en": "Since"},
-    "changes_show": {"vi": "Xem", "en": "Show"},
-    "changes_none": {"vi": "Không có thay đổi nào từ ngày này.", "en": "No changes since this date."},
-    "changes_no_log": {"vi": "Atlas này chưa có nhật ký nhập dữ liệu (layers/changes.csv).",
-                       "en": "This atlas has no import log yet (layers/changes.csv)."},
-    "changes_bad_date": {"vi": "Ngày không hợp lệ; dùng dạng YYYY-MM-DD, ví dụ 2025-07-01.",
-                         "en": "Invalid date; use YYYY-MM-DD, e.g. 2025-07-01."},
-    "changes_summary": {"vi": "{added} thêm mới, {changed} thay đổi, {removed} xóa",
-                        "en": "{added} added, {changed} changed, {removed} removed"},
-    "col_date": {"vi": "Ngày", "en": "Date"}, "col_layer": {"vi": "Lớp", "en": "Layer"},
-    "col_id": {"vi": "Mã", "en": "ID"}, "col_action": {"vi": "Thao tác", "en": "Action"},
-    "col_field": {"vi": "Trường", "en": "Field"}, "col_old": {"vi": "Giá trị cũ", "en": "Old value"},
-    "col_new": {"vi": "Giá trị mới", "en": "New value"},
-    "col_source": {"vi": "Tệp nguồn", "en": "Source file"},
-    "col_who": {"vi": "Người đề xuất → người duyệt", "en": "Proposed by → approved by"},
-    "col_why": {"vi": "Bằng chứng", "en": "Evidence"},
-    "action_added": {"vi": "Thêm mới", "en": "Added"}, "action_changed": {"vi": "Thay đổi", "en": "Changed"},
-    "action_removed": {"vi": "Xóa", "en": "Removed"},
-})
 
 
 def _since() -> dt.date:
@@ -74,4 +52,22 @@ def changes():
     counts = {a: len({(r["layer"], r["id"]) for r in rows or [] if r["action"] == a}) for a in ACTIONS}
     return render_template("imports/changes.html", rows=rows, since=since.isoformat(), titles=titles,
                            labels=labels, counts=counts, t=lambda k, **kw: t(k, lang).format(**kw),
-                           lang=lang)
+                           lang=lang, value=lambda r, v: _value(atlas, r, v, lang))
+
+
+def _value(atlas, row: dict, value, lang: str):
+    """An old or new value in words: a status, precision, kind or unit code as its label."""
+    layer, field = atlas.catalog.get(row["layer"]), row["field"]
+    labels = {"status": STATUSES, "location_precision": PRECISIONS}.get(field, {})
+    if layer is not None and field == "kind":
+        labels = layer.kinds
+    if value in labels:
+        return labels[value][lang]
+    if field == "capacity_unit" and value:
+        return unit_label(atlas.catalog, value, lang)
+    if FIELDS.get(field, ("str",))[0] == "float" and str(value).strip():
+        try:
+            return number(float(value), lang, max_places=6)
+        except ValueError:
+            return value
+    return value

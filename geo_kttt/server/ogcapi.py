@@ -13,7 +13,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import PathConverter
 
 from .. import ogcapi as core
-from ..i18n import register, t
+from ..catalog import FIELDS, PRECISIONS, STATUSES
+from ..i18n import STRINGS, number, t
+from ..maps.data import position_label, unit_label
 from .common import OGC_PREFIX, error_response, get_atlas
 from .hardening import public_base
 
@@ -31,18 +33,6 @@ class FeatureIdConverter(PathConverter):
 
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("featureid", FeatureIdConverter))
 
-register({
-    "ogc.title": {"vi": "Dịch vụ OGC API – Features", "en": "OGC API – Features service"},
-    "ogc.links": {"vi": "Liên kết", "en": "Links"},
-    "ogc.collections": {"vi": "Lớp dữ liệu", "en": "Collections"},
-    "ogc.features": {"vi": "Đối tượng", "en": "Features"},
-    "ogc.matched": {"vi": "Số đối tượng khớp", "en": "Features matched"},
-    "ogc.returned": {"vi": "Số đối tượng trả về", "en": "Features returned"},
-    "ogc.conformance": {"vi": "Các lớp tuân thủ", "en": "Conformance classes"},
-    "ogc.geometry": {"vi": "Hình học", "en": "Geometry"},
-    "ogc.nav": {"vi": "API dữ liệu", "en": "Data API"},
-})
-
 
 def _base() -> str:
     return public_base() + PREFIX  # PUBLIC_URL or the trusted proxy's, never the Host header as sent
@@ -58,10 +48,58 @@ def _format() -> str:
     return "html" if best == core.HTML else "json"
 
 
+# Properties shown in words on the HTML pages (the JSON keeps the codes): (key) -> label key
+DISTRICT_FIELDS = ("code", "name", "full_name", "name_ascii", "type", "type_en", "province_code",
+                   "province_name", "area_km2", "valid_in_source", "source_name", "source", "note",
+                   "official_area_km2", "population", "population_year")
+ENGLISH = ("name_en", "notes", "type_en")  # text written in English: marked lang="en" on the page
+NOT_NUMBERS = ("code", "district_code", "commune_code", "province_code", "year", "population_year")
+
+
+def _label(key: str) -> str:
+    """A property's header on the HTML pages, in the page's language."""
+    if key in FIELDS:
+        return FIELDS[key][2 if g.lang == "vi" else 3]
+    for name in (f"ogc_prop_{key}", f"dl_{key}"):
+        if name in STRINGS:
+            return t(name, g.lang)
+    return key
+
+
+def _show(cid: str, key: str, value):
+    """A property's value in words and numbers of the page's language (codes become labels)."""
+    atlas, lang = get_atlas(), g.lang
+    layer = atlas.catalog.get(cid)
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool) or key in ("verified", "in_report", "valid_in_source"):
+        return t("yes" if value in (True, "true", "True", 1) else "no", lang)
+    labels = {"status": STATUSES, "location_precision": PRECISIONS}.get(key)
+    if labels and value in labels:
+        return labels[value][lang]
+    if key == "layer" and value in atlas.catalog:
+        return atlas.catalog[value].title[lang]
+    if key == "kind" and layer and value in layer.kinds:
+        return layer.kinds[value][lang]
+    if key == "capacity_unit":
+        return unit_label(atlas.catalog, value, lang)
+    if key == "position_source":
+        return position_label(value, lang)
+    if key == "type" and f"unit_type_{value}" in STRINGS:
+        return t(f"unit_type_{value}", lang)
+    if key in ("lon", "lat"):
+        return number(value, lang, max_places=6)
+    if isinstance(value, int | float) and key not in NOT_NUMBERS:
+        return number(value, lang)
+    return value
+
+
 def _reply(doc: dict, kind: str, json_type: str = core.JSON, heading: str | None = None) -> Response:
     if _format() == "html":
         heading = heading or doc.get("title") or doc.get("id") or t("ogc.title", g.lang)
+        cid = (request.view_args or {}).get("cid", "")
         html = render_template("ogcapi/page.html", doc=doc, kind=kind, heading=heading,
+                               label=_label, show=lambda k, v: _show(cid, k, v), english=ENGLISH,
                                pretty=json.dumps(doc, ensure_ascii=False, indent=1)[:20000])
         return Response(html, mimetype="text/html")
     # orjson: ~5x faster than json on feature pages (UTF-8 out, Vietnamese text unescaped)
@@ -162,5 +200,7 @@ def items(cid):
 def item(cid, fid):
     atlas = get_atlas()
     doc = core.item(atlas, cid, fid, _base(), g.lang, request.args)
-    title = f"{core.get_collection(atlas, cid).title[g.lang]}: {fid}"
+    props = doc.get("properties") or {}
+    name = props.get(f"name_{g.lang}") or props.get("full_name") or props.get("name") or fid
+    title = f"{core.get_collection(atlas, cid).title[g.lang]}: {name}"
     return _with_crs(_reply(doc, "item", core.GEOJSON, title))

@@ -21,7 +21,7 @@ from flask import (
 )
 
 from ..catalog import STATUSES
-from ..i18n import register, t
+from ..i18n import Code, Codes, Msg, number_span, percent, t
 from ..maps import assets
 from ..maps.build import IMPRECISE, build_map
 from ..maps.clusters import cluster_index
@@ -43,57 +43,6 @@ from .common import get_atlas
 bp = Blueprint("pages", __name__)
 
 
-register({
-    "nav": {"vi": "Điều hướng", "en": "Navigation"},
-    "nav_map": {"vi": "Bản đồ", "en": "Map"},
-    "nav_districts": {"vi": "Các huyện", "en": "Districts"},
-    "nav_new_communes": {"vi": "Xã mới 2025", "en": "2025 communes"},
-    "search": {"vi": "Tìm kiếm", "en": "Search"},
-    "search_placeholder": {"vi": "Tìm cơ sở, huyện, xã…", "en": "Find a site, district, commune…"},
-    "search_results": {"vi": "Kết quả tìm kiếm", "en": "Search results"},
-    "no_results": {"vi": "Không có kết quả.", "en": "No results."},
-    "language": {"vi": "Ngôn ngữ", "en": "Language"},
-    "filters": {"vi": "Lớp và bộ lọc", "en": "Layers and filters"},
-    "layers": {"vi": "Lớp dữ liệu", "en": "Layers"},
-    "status": {"vi": "Tình trạng", "en": "Status"},
-    "all": {"vi": "Tất cả", "en": "All"},
-    "all_districts": {"vi": "Toàn tỉnh", "en": "Whole province"},
-    "verified_only": {"vi": "Chỉ số liệu đã kiểm chứng", "en": "Verified figures only"},
-    "choropleth": {"vi": "Tô màu huyện theo", "en": "Shade districts by"},
-    "none": {"vi": "Không", "en": "None"},
-    "apply": {"vi": "Áp dụng", "en": "Apply"},
-    "summary": {"vi": "Tóm tắt", "en": "Summary"},
-    "capacity": {"vi": "Công suất/quy mô", "en": "Capacity"},
-    "verified_share": {"vi": "Đã kiểm chứng", "en": "Verified"},
-    "imprecise_share": {"vi": "Vị trí cấp xã/huyện", "en": "Commune/district-level positions"},
-    "kind_site": {"vi": "Cơ sở", "en": "Site"},
-    "kind_district": {"vi": "Huyện (trước 2025)", "en": "District (pre-2025)"},
-    "kind_commune": {"vi": "Xã (trước 2025)", "en": "Commune (pre-2025)"},
-    "kind_new_commune": {"vi": "Xã/phường 2025", "en": "2025 commune"},
-    "new_communes_title": {"vi": "Xã, phường sau sắp xếp 2025 (phần An Giang cũ)",
-                           "en": "Communes after the 2025 reform (former An Giang part)"},
-    "new_communes_caveat": {
-        "vi": "Các cơ sở được gán xã mới qua bảng chuyển đổi từ mã xã cũ. Xã cũ bị chia cho nhiều xã "
-              "mới (đánh dấu ⚠) không gán được nếu chưa có vị trí chính xác; cơ sở chỉ biết cấp huyện "
-              "cũng vậy.",
-        "en": "Sites are assigned to the new communes through the crosswalk of old commune codes. "
-              "An old commune split between several new ones (marked ⚠) cannot be assigned without an "
-              "exact position; neither can sites known only to district level."},
-    "unassigned_sites": {"vi": "cơ sở chưa xác định được xã mới.",
-                         "en": "sites cannot be placed in a new commune."},
-    "missing_shapes": {"vi": "xã mới chưa có ranh giới nên không vẽ trên bản đồ.",
-                       "en": "new communes have no boundary yet and are not drawn."},
-    "code": {"vi": "Mã", "en": "Code"},
-    "new_commune": {"vi": "Xã/phường mới", "en": "New commune"},
-    "old_units": {"vi": "Gồm các xã cũ", "en": "Formed from"},
-    "sites": {"vi": "Số cơ sở", "en": "Sites"},
-    "split": {"vi": "bị chia", "en": "split"},
-    "split_help": {"vi": "Xã cũ này được chia cho nhiều xã mới.",
-                   "en": "This old commune was divided between several new ones."},
-    "not_determined": {"vi": "Chưa xác định", "en": "Not determined"},
-    "province_total": {"vi": "Toàn tỉnh (cũ)", "en": "Province (former) total"},
-})
-
 
 def _filters(atlas) -> Filters:
     return parse_filters(request.args, atlas)  # a FilterError answers 400 (the app's error handler)
@@ -107,31 +56,30 @@ def _focus(atlas, value: str) -> dict | None:
     if kind == "site":
         layer, _, site_id = ref.partition("/")
         if site_detail(atlas, layer, site_id) is None:
-            abort(404, f"focus: no site {ref}")
+            abort(404, Msg("err_focus_site", ref=ref))
         return {"layer": layer, "id": site_id}
     hit = next((r for r in search(atlas, ref, limit=50) if r["kind"] == kind and r["id"] == ref), None)
     if hit is None or not hit.get("bbox"):
         abort(400 if kind not in ("district", "commune", "new_commune") else 404,
-              f"focus: use site:<layer>/<id>, district:<code>, commune:<code> or new_commune:<code>; "
-              f"nothing found for {value!r}")
+              Msg("err_focus", value=value, forms=Codes(("site:<layer>/<id>", "district:<code>",
+                                                          "commune:<code>", "new_commune:<code>"))))
     return {"bbox": hit["bbox"]}
 
 
 def panel_summary(sites, lang: str, catalog: dict) -> dict:
     """Counts by status, capacity totals per unit and shares, for the side panel."""
     n = len(sites)
-    num = lambda v: f"{v:,.1f}".rstrip("0").rstrip(".")  # noqa: E731
-    span = lambda c: num(c["min"]) + (f"–{num(c['max'])}" if c["max"] != c["min"] else "")  # noqa: E731
+    span = lambda c: number_span(c["min"], c["max"], lang, 1 if c["max"] % 1 or c["min"] % 1 else 0)  # noqa: E731
     capacity = [(capacity_label(catalog, c, lang), span(c)) for c in capacity_groups(sites, catalog).values()]
     return {"total": n,
             "by_status": [(STATUSES[k][lang], int(v)) for k, v in sites.status.value_counts().items()],
             "capacity": capacity,
-            "verified": f"{sites.verified.mean():.0%}" if n else "–",
-            "imprecise": f"{sites.location_precision.isin(IMPRECISE).mean():.0%}" if n else "–"}
+            "verified": percent(sites.verified.mean(), lang) if n else "–",
+            "imprecise": percent(sites.location_precision.isin(IMPRECISE).mean(), lang) if n else "–"}
 
 
 def _site_url() -> str:
-    return url_for("pages.api_site", layer="LAYER", site_id="SITE").replace("LAYER", "{layer}") \
+    return url_for("pages.api_site", layer="LAYER", site_id="SITE", lang=g.lang).replace("LAYER", "{layer}") \
         .replace("SITE", "{id}")
 
 
@@ -218,7 +166,8 @@ def index():
     filters = _filters(atlas)
     metric = request.args.get("metric", "").strip() or None
     if metric and metric not in dict(_metrics(atlas)):
-        abort(400, f"metric: unknown {metric!r}; allowed: {', '.join(dict(_metrics(atlas)))}")
+        abort(400, Msg("err_unknown_values", name=Code("metric"), bad=f"'{metric}'",
+                       allowed=Codes(dict(_metrics(atlas)))))
     focus = _focus(atlas, request.args.get("focus", "").strip())
     cfg = current_app.config
     key = ("map", g.lang, filters, metric, json.dumps(focus, sort_keys=True), request.script_root,
@@ -256,9 +205,9 @@ def api_clusters(z, x, y):
 def api_site(layer, site_id):
     """One site with every popup field (and the zoom at which it stands alone), as a Feature."""
     atlas = get_atlas()
-    feature = site_detail(atlas, layer, site_id)
+    feature = site_detail(atlas, layer, site_id, g.lang)
     if feature is None:
-        abort(404, f"no site {site_id} in layer {layer}")
+        abort(404, Msg("err_no_site", site=site_id, layer=layer))
     feature["properties"]["zoom"] = cluster_index(atlas).zoom_of(layer, site_id)
     return Response(_json(feature), mimetype="application/geo+json")
 
@@ -272,7 +221,7 @@ def api_search():
     """Search sites, districts and communes without diacritics: ?q=chau doc."""
     q = request.args.get("q", "")
     if len(q) > 200:
-        abort(400, "q: at most 200 characters")
+        abort(400, Msg("err_q_long"))
     results = search(get_atlas(), q)
     for r in results:
         r["kind_label"] = t(f"kind_{r['kind']}", g.lang)
@@ -284,7 +233,7 @@ def search_page():
     """Search results as a page (works without JavaScript)."""
     q = request.args.get("q", "")
     if len(q) > 200:
-        abort(400, "q: at most 200 characters")
+        abort(400, Msg("err_q_long"))
     results = search(get_atlas(), q, limit=100)
     return render_template("pages/search.html", q=q, results=results)
 
@@ -293,7 +242,7 @@ def search_page():
 def vendor(package, filename):
     """Pinned front-end packages, vendored in the package (Leaflet and its plugins)."""
     if package not in assets.VENDOR_PACKAGES:
-        abort(404, f"no vendored package {package}")
+        abort(404, Msg("err_no_vendor", package=package))
     return send_from_directory(VENDOR / package, filename, max_age=86400)
 
 

@@ -24,48 +24,11 @@ from flask import (
 from ..catalog import FIELDS
 from ..editing import db, evidence, publish, review
 from ..editing.errors import Conflict
-from ..i18n import register, t
+from ..i18n import t
 from .auth import LOGGED_IN, atlas_changed, requires, workspace
 from .editing import lang_arg, map_data, shown_value
 
 bp = Blueprint("review", __name__)
-
-register({
-    "nav_review": {"vi": "Duyệt đề xuất", "en": "Review"},
-    "queue_title": {"vi": "Đề xuất chờ duyệt", "en": "Proposals waiting for review"},
-    "queue_empty": {"vi": "Không có đề xuất nào chờ duyệt.", "en": "No proposal is waiting."},
-    "waiting_publish": {"vi": "{n} thay đổi đã duyệt đang chờ công bố.",
-                        "en": "{n} approved change(s) are waiting to be published."},
-    "publish_now": {"vi": "Công bố ngay", "en": "Publish now"},
-    "proposal_n": {"vi": "Đề xuất số {pid}", "en": "Proposal {pid}"},
-    "site": {"vi": "Cơ sở", "en": "Site"}, "when": {"vi": "Lúc", "en": "When"},
-    "field": {"vi": "Trường", "en": "Field"},
-    "old": {"vi": "Cũ", "en": "Old"}, "new": {"vi": "Mới", "en": "New"},
-    "approve": {"vi": "Duyệt và công bố", "en": "Approve and publish"},
-    "reject": {"vi": "Từ chối", "en": "Reject"}, "send_back": {"vi": "Gửi trả để sửa", "en": "Send back"},
-    "reason": {"vi": "Lý do / nhận xét (bắt buộc khi từ chối hoặc gửi trả)",
-               "en": "Reason / comment (required to reject or send back)"},
-    "conflict_badge": {"vi": "xung đột", "en": "conflict"},
-    "distance_m": {"vi": "Khoảng cách giữa vị trí cũ và mới: {m} m",
-                   "en": "Distance between old and new: {m} m"},
-    "old_pos": {"vi": "Vị trí cũ", "en": "Old position"},
-    "new_pos": {"vi": "Vị trí mới", "en": "New position"},
-    "claimed": {"vi": "Độ chính xác người đề xuất khai", "en": "Precision claimed by the proposer"},
-    "method": {"vi": "Cách lấy vị trí", "en": "How the position was given"},
-    "files": {"vi": "Tệp đính kèm", "en": "Attachments"},
-    "review_comment": {"vi": "Nhận xét của người duyệt", "en": "Reviewer's comment"},
-    "published_ok": {"vi": "Đã công bố; bản đồ công khai đã cập nhật.",
-                     "en": "Published; the public map is up to date."},
-    "decided_returned": {"vi": "Đã gửi trả đề xuất để người đề xuất sửa.",
-                         "en": "The proposal was sent back."},
-    "decided_rejected": {"vi": "Đã từ chối đề xuất.", "en": "The proposal was rejected."},
-    "publish_failed": {"vi": "Đã ghi nhận việc duyệt, nhưng công bố thất bại và không có gì thay đổi: {why}",
-                       "en": "The approval is recorded, but publishing failed and nothing changed: {why}"},
-    "revert": {"vi": "Hoàn tác thay đổi này", "en": "Revert this change"},
-    "reverted": {"vi": "Đã hoàn tác (đề xuất số {pid}).", "en": "Reverted (proposal {pid})."},
-    "edit_again": {"vi": "Sửa và gửi lại", "en": "Edit and send again"},
-    "publish_error": {"vi": "Lỗi công bố", "en": "Publishing error"},
-})
 
 
 def publish_and_say(ws) -> None:

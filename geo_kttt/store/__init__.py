@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..admin import AdminUnits
+from ..i18n import Msg
 from .base import Atlas, AtlasMissing, AtlasUnreadable, build_geopackage, file_identity
 from .postgis import PostgisAtlas, build_postgis
 
@@ -53,6 +54,5 @@ def open_atlas(location) -> Atlas:
     if is_database(loc):
         return PostgisAtlas(loc)
     if not Path(loc).is_file():
-        raise AtlasMissing(f"No atlas at {loc}. Build it first: `geo-kttt build` "
-                           "(or set GEO_KTTT_ATLAS to the built .gpkg).")
+        raise AtlasMissing(Msg("atlas_missing", location=loc))
     return Atlas(Path(loc))

@@ -23,6 +23,7 @@ import shapely
 from ..admin import AdminUnits
 from ..crs import pinned_crs
 from ..errors import AtlasError
+from ..i18n import Msg
 from .base import TABLES, Atlas, AtlasMissing, AtlasUnreadable, Page, assemble, order_by_clause
 
 try:
@@ -45,8 +46,7 @@ class PostgisMissing(AtlasError, ImportError):
 def engine_for(url: str) -> sa.Engine:
     """A pooled SQLAlchemy engine (psycopg 3 driver) for a ``postgresql://`` URL."""
     if sa is None:
-        raise PostgisMissing("A PostGIS atlas needs the optional packages: "
-                             "pip install 'geo-kttt[postgis]' (psycopg, SQLAlchemy, GeoAlchemy2).")
+        raise PostgisMissing(Msg("postgis_missing"))
     u = sa.engine.make_url(url).set(drivername="postgresql+psycopg")
     return sa.create_engine(u, pool_size=8, max_overflow=8)
 

@@ -7,7 +7,7 @@ from geo_kttt.cli import main
 
 
 def test_validate_passes_on_layers(capsys, data_dir):
-    assert main(["--data-dir", str(data_dir), "--layers-dir", str(LAYERS), "validate"]) == 0
+    assert main(["--lang", "en", "--data-dir", str(data_dir), "--layers-dir", str(LAYERS), "validate"]) == 0
     assert "0 error(s)" in capsys.readouterr().out
 
 
@@ -16,6 +16,9 @@ def test_summary_prints_the_district_table(capsys, atlas_path):
     out = capsys.readouterr().out
     for name in ("Long Xuyên", "Châu Đốc", "Tịnh Biên", "Thoại Sơn", "Toàn tỉnh"):
         assert name in out
+    assert "định vị 4/4 theo báo cáo; 320/320 MWp" in out  # Vietnamese by default
+    assert main(["--lang", "en", "--atlas", str(atlas_path), "summary"]) == 0
+    out = capsys.readouterr().out
     assert "located 4 of 4 reported; 320 of 320 MWp" in out
     assert "of 19 reported" in out and "of 30 reported" in out
 
@@ -37,7 +40,7 @@ def test_broken_layer_exits_1_and_keeps_atlas(tmp_path, capsys, data_dir, atlas_
     before = dest.read_bytes()
     csv = layers / "waste_facilities.csv"
     csv.write_text(csv.read_text(encoding="utf-8").replace(",892,", ",999,", 1), encoding="utf-8")
-    args = ["--data-dir", str(data_dir), "--layers-dir", str(layers), "--atlas", str(dest)]
+    args = ["--lang", "en", "--data-dir", str(data_dir), "--layers-dir", str(layers), "--atlas", str(dest)]
     assert main(args + ["validate"]) == 1
     assert "'999' is not a district of An Giang" in capsys.readouterr().out
     assert main(args + ["build"]) == 1
@@ -48,6 +51,6 @@ def test_broken_layer_exits_1_and_keeps_atlas(tmp_path, capsys, data_dir, atlas_
 
 def test_missing_data_gives_one_clear_message(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("GEO_KTTT_DATA_DIR", raising=False)
-    assert main(["--data-dir", str(tmp_path / "nowhere"), "validate"]) == 2
+    assert main(["--lang", "en", "--data-dir", str(tmp_path / "nowhere"), "validate"]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and "GEO_KTTT_DATA_DIR" in err

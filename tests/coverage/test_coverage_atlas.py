@@ -87,9 +87,11 @@ def test_cli_json_table_and_csv(capsys, atlas_path, atlas, commune_polygons):
 
 
 def test_cli_rejects_a_bad_status_and_radius(capsys, atlas_path):
-    assert main(["--atlas", str(atlas_path), "coverage", "--status", "pilot"]) == 2
+    assert main(["--atlas", str(atlas_path), "coverage", "--status", "pilot", "--lang", "en"]) == 2
     assert "use planned" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="KIND=KM"):
+        main(["--lang", "en", "--atlas", str(atlas_path), "coverage", "--radius", "landfill"])
+    with pytest.raises(SystemExit, match="LOẠI=KM"):  # Vietnamese by default
         main(["--atlas", str(atlas_path), "coverage", "--radius", "landfill"])
 
 

@@ -14,7 +14,15 @@ from export_fixtures import HOSTILE, tweaked_atlas, validate_kml
 from openpyxl import load_workbook
 
 from geo_kttt.catalog import FIELDS, PRECISIONS
-from geo_kttt.export.downloads import FORMATS, KML_NS, OUT_COLUMNS, SHP_NAMES, export_frame, write_data
+from geo_kttt.export.downloads import (
+    FORMATS,
+    KML_NS,
+    OUT_COLUMNS,
+    SHP_NAMES,
+    column_label,
+    export_frame,
+    write_data,
+)
 from geo_kttt.export.selection import ExportError, Selection
 
 
@@ -139,7 +147,7 @@ def test_xlsx_sheets_about_and_neutralised_cells(hostile, tmp_path):
         want = _expected(atlas, Selection())
         for lid in atlas.catalog:
             rows = list(wb[lid].iter_rows(values_only=True))
-            assert list(rows[0]) == OUT_COLUMNS
+            assert list(rows[0]) == [column_label(c, "vi") for c in OUT_COLUMNS]  # headers in Vietnamese
             got = {r[1]: dict(zip(OUT_COLUMNS, r, strict=True)) for r in rows[1:]}
             assert set(got) == set(want.index[want.layer == lid])
             for sid, r in got.items():

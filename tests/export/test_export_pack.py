@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from geo_kttt.cli import main
 from geo_kttt.export.pack import investor_pack, standalone_html
 from geo_kttt.export.selection import Selection
+from geo_kttt.i18n import date
 
 
 def test_district_pack_contents(atlas, tmp_path):
@@ -29,7 +30,9 @@ def test_district_pack_contents(atlas, tmp_path):
         z.extractall(tmp_path)
     folder = tmp_path / stem
     readme = (folder / "README.txt").read_text(encoding="utf-8")
-    assert "Tri Tôn" in readme and atlas.metadata["data_date"] in readme and "GPL-3.0" in readme
+    assert "Tri Tôn" in readme and "GPL-3.0" in readme
+    day = atlas.metadata["data_date"]
+    assert date(day, "vi") in readme and date(day, "en") in readme
     assert '<html lang="en"' in (folder / f"{stem}-map-en.html").read_text(encoding="utf-8")
     assert '<html lang="vi"' in (folder / f"{stem}-map-vi.html").read_text(encoding="utf-8")
     for lang, word in (("vi", "Chú giải"), ("en", "Legend")):
@@ -115,7 +118,8 @@ def test_standalone_html_opens_offline_in_chromium(browser, admin, tmp_path, mon
 
 def test_cli_sheet_data_and_errors(atlas_path, tmp_path, capsys):
     out = tmp_path / "s.png"
-    assert main(["--atlas", str(atlas_path), "export", "sheet", "--district", "884", "--format", "png",
+    assert main(["--lang", "en", "--atlas", str(atlas_path), "export", "sheet", "--district", "884",
+                 "--format", "png",
                  "--dpi", "60", "-o", str(out)]) == 0
     assert out.read_bytes().startswith(b"\x89PNG")
     err = capsys.readouterr().err
@@ -124,7 +128,8 @@ def test_cli_sheet_data_and_errors(atlas_path, tmp_path, capsys):
     assert main(["--atlas", str(atlas_path), "export", "data", "--format", "csv", "--layers",
                  "rice_models", "-o", str(csv_out)]) == 0
     assert csv_out.read_text(encoding="utf-8-sig").count("\nrice_models,") >= 1
-    assert main(["--atlas", str(atlas_path), "export", "data", "--format", "csv", "--district", "999",
+    assert main(["--lang", "en", "--atlas", str(atlas_path), "export", "data", "--format", "csv",
+                 "--district", "999",
                  "-o", str(tmp_path / "x.csv")]) == 2
     assert "district '999'" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()
 

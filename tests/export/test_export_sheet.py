@@ -11,6 +11,7 @@ from PIL import Image
 
 from geo_kttt.export.selection import Selection, select_sites
 from geo_kttt.export.sheet import draw_sheet, render_sheet
+from geo_kttt.i18n import date
 
 
 def _text(pdf) -> str:
@@ -43,9 +44,9 @@ def test_province_sheet_text_round_trips(atlas, province_pdf):
     for lid, layer in atlas.catalog.items():
         n = int((atlas.sites().layer == lid).sum())
         assert f"{layer.title['vi']} ({n})" in text
-    assert atlas.metadata["data_date"] in text and atlas.metadata["version"] in text
-    for a in atlas.metadata["attribution"]:
-        assert a["text"][:40] in text
+    assert date(atlas.metadata["data_date"], "vi") in text and atlas.metadata["version"] in text
+    for a in atlas.metadata["attribution"]:  # the Vietnamese sheet's licence footer is Vietnamese
+        assert a["text_vi"][:40] in text and a["text_en"][:40] not in text
     assert "Ký hiệu rỗng" in text  # hollow-marker note
 
 

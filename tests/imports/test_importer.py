@@ -232,7 +232,11 @@ def test_skip_invalid_writes_good_rows_and_rejects(layers, admin, tmp_path):
     rej = result.reject_file.read_bytes()
     assert result.reject_file == tmp_path / "mixed.rejects.csv" and rej.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(rej.decode("utf-8-sig").splitlines()))
-    assert rows[1][0] == "3" and "formula" in rows[1][1] and "'=HYPERLINK(1) (not a real site)" in rows[1]
+    assert rows[1][0] == "3" and "'=HYPERLINK(1) (not a real site)" in rows[1]
+    assert rows[0][:2] == ["dòng", "vấn đề"] and "công thức" in rows[1][1]  # officers read it: Vietnamese
+    result = imp(src, layers, admin, skip_invalid=True, lang="en", reject_path=tmp_path / "en.csv")
+    rows = list(csv.reader(result.reject_file.read_text(encoding="utf-8-sig").splitlines()))
+    assert "formula" in rows[1][1]
     ids = set(io.read_layer_file(layers / "solar_plants.csv").id)
     assert "test-solar-1" in ids and "test-solar-2" not in ids
 

@@ -85,7 +85,7 @@ def test_vector_formats(kind, tmp_path, layers, admin):
 
 
 def test_cli_dry_run_and_exit_codes(layers, data_dir, capsys):
-    base = ["--data-dir", str(data_dir), "--layers-dir", str(layers), "import"]
+    base = ["--lang", "en", "--data-dir", str(data_dir), "--layers-dir", str(layers), "import"]
     before = (layers / "solar_plants.csv").read_bytes()
     assert cli.main([*base, str(CORPUS / "utf8_bom.csv"), "--layer", "solar_plants", "--dry-run"]) == 0
     out = capsys.readouterr().out
@@ -117,11 +117,12 @@ def test_changes_table_and_page(tmp_path, layers, admin):
 
     client = create_app({"TESTING": True, "ATLAS": str(atlas_path), "TILE_URL": "none"}).test_client()
     page = client.get("/changes?since=2026-02-01&lang=en").get_data(as_text=True)
-    assert "What changed since 2026-02-01" in page and "0 added, 1 changed, 0 removed" in page
+    assert "What changed since 1 Feb 2026" in page  # a date for people
+    assert "0 added, 1 changed, 0 removed" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
     assert "Notes" in page and "Solar power plants" in page
     vi = client.get("/changes?since=2026-01-01").get_data(as_text=True)
-    assert "Thay đổi từ ngày 2026-01-01" in vi and "1 thêm mới, 1 thay đổi" in vi
+    assert "Thay đổi từ ngày 01/01/2026" in vi and "1 thêm mới, 1 thay đổi" in vi
     assert client.get("/changes?since=2030-01-01").get_data(as_text=True).count("<tr") == 0
     assert client.get("/changes?since=yesterday").status_code == 400
 

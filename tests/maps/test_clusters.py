@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 
 from geo_kttt.maps import embed
+from geo_kttt.maps.build import embedded_sites
 from geo_kttt.maps.clusters import CELL_BITS, CLUSTER_OFF_ZOOM, ClusterIndex, cluster_index, mercator
-from geo_kttt.maps.data import Filters, all_sites, filter_sites
+from geo_kttt.maps.data import Filters, all_sites, filter_sites, unit_names
 
 
 def synthetic(n: int, seed: int = 3) -> gpd.GeoDataFrame:
@@ -142,9 +143,10 @@ def _unpack(table: dict) -> dict:
 def test_site_table_round_trips(atlas, monkeypatch, pack_above):
     monkeypatch.setattr(embed, "PACK_ABOVE", pack_above)
     sites = all_sites(atlas)
-    table = embed.site_table(sites, list(atlas.catalog), {"884": "Châu Đốc"})
+    table = embedded_sites(atlas, sites, "vi")
     assert ("packed" in table) == (pack_above == 10)
     t = _unpack(table)
+    districts, communes = unit_names(atlas)
     value = lambda name, i: (t["columns"][name]["v"][i] if "v" in t["columns"][name]  # noqa: E731
                              else t["columns"][name]["d"][t["columns"][name]["c"][i]])
     assert t["n"] == len(sites)
@@ -153,7 +155,9 @@ def test_site_table_round_trips(atlas, monkeypatch, pack_above):
         assert abs(t["lon"][i] / 1e6 - row.geometry.x) < 1e-6
         assert abs(t["lat"][i] / 1e6 - row.geometry.y) < 1e-6
         assert value("precision", i) == row.location_precision and value("verified", i) == int(row.verified)
-        assert value("district_name", i) == ("Châu Đốc" if row.district_code == "884" else None)
+        assert value("district_name", i) == districts[row.district_code]
+        assert value("commune_name", i) == (communes.get(row.commune_code) if row.commune_code else None)
+        assert (value("capacity_text", i) is None) == pd.isna(row.capacity)
         assert value("capacity", i) == (None if pd.isna(row.capacity) else row.capacity)
         assert [s["text"] for s in value("sources", i)] == [p.strip() for p in row.sources.split("|")
                                                             if p.strip()]

@@ -39,6 +39,9 @@ def test_english_district_level_with_parameters(client, atlas):
 def test_bad_parameters_give_400_saying_what_is_allowed(client, url):
     r = client.get(url)
     assert r.status_code == 400
+    assert re.search(r"dùng một trong|không phải là số|không quá 200", r.get_data(as_text=True))  # vi first
+    r = client.get(url + "&lang=en")
+    assert r.status_code == 400
     assert re.search(r"allowed|number|between", r.get_data(as_text=True))
 
 

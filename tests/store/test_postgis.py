@@ -69,7 +69,8 @@ def test_failed_build_leaves_the_previous_atlas_untouched(pg_atlas_url, admin, m
 def test_cli_build_database_writes_the_atlas(pg_url, data_dir, capsys):
     from geo_kttt.cli import main
 
-    args = ["--data-dir", str(data_dir), "--layers-dir", str(LAYERS), "--database", pg_url, "build"]
+    args = ["--lang", "en", "--data-dir", str(data_dir), "--layers-dir", str(LAYERS), "--database", pg_url,
+            "build"]
     assert main(args) == 0
     assert "Built atlas" in capsys.readouterr().out
     assert len(open_atlas(pg_url).sites()) > 0

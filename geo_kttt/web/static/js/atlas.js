@@ -34,11 +34,14 @@
     return span;
   }
 
+  // Numbers in the page's language (the server writes the same with Babel: 1.987 / 1,987).
   function fmt(x) {
-    return Number(x).toLocaleString(state.cfg.lang === "vi" ? "vi-VN" : "en-GB");
+    if (!state.numberFormat) state.numberFormat = new Intl.NumberFormat(state.cfg.locale || state.cfg.lang);
+    return state.numberFormat.format(Number(x));
   }
 
   function capacityText(p) {
+    if (p.capacity_text !== undefined) return p.capacity_text;
     if (p.capacity === null || p.capacity === undefined) return null;
     var units = state.cfg.strings.units[p.layer] || {};
     var text = fmt(p.capacity);
@@ -66,7 +69,9 @@
     h.appendChild(badge(layer, p.precision));
     h.appendChild(el("span", null, lang === "vi" ? p.name_vi : p.name_en));
     box.appendChild(h);
-    box.appendChild(el("p", "other-name", lang === "vi" ? p.name_en : p.name_vi));
+    var other = el("p", "other-name", lang === "vi" ? p.name_en : p.name_vi);
+    other.lang = lang === "vi" ? "en" : "vi";  // the name in the other language, said to be so
+    box.appendChild(other);
     var table = el("table");
     row(table, S.ui.layer, layer.title);
     row(table, F.kind, (S.kinds[p.layer] || {})[p.kind] || p.kind);
@@ -75,6 +80,7 @@
     row(table, F.capacity, capacityText(p));
     row(table, F.year, p.year);
     row(table, S.ui.district, p.district_name || p.district_code);
+    row(table, S.ui.commune, p.commune_name);
     var prec = S.precisions[p.precision] || {label: p.precision, help: ""};
     var pv = el("span", state.imprecise(p) ? "imprecise" : null, prec.label);
     pv.title = prec.help;
@@ -328,7 +334,8 @@
         if (ch) {
           var t = el("div");
           t.appendChild(el("strong", null, f.properties.name));
-          t.appendChild(el("div", null, ch.label + ": " + fmt(ch.values[f.properties.code] || 0)));
+          var code = f.properties.code;
+          t.appendChild(el("div", null, ch.label + ": " + (ch.texts ? ch.texts[code] : fmt(ch.values[code] || 0))));
           layer.bindPopup(t);
         }
       }
@@ -396,7 +403,7 @@
       box.appendChild(el("h4", null, ch.label));
       ch.classes.forEach(function (c) {
         var sw = el("span", "swatch"); sw.style.background = c.color;
-        legendRow(box, sw, c.from === c.to ? fmt(c.from) : fmt(c.from) + " – " + fmt(c.to));
+        legendRow(box, sw, c.text || (c.from === c.to ? fmt(c.from) : fmt(c.from) + " – " + fmt(c.to)));
       });
       var z = el("span", "swatch zero");
       legendRow(box, z, "0 / " + S.no_data);

@@ -12,8 +12,9 @@
     return e;
   }
 
+  // Numbers in the page's language, as the table writes them (the server uses Babel).
   function num(v, lang, digits) {
-    return Number(v).toLocaleString(lang === "vi" ? "vi-VN" : "en-GB", {maximumFractionDigits: digits});
+    return new Intl.NumberFormat(lang, {minimumFractionDigits: digits, maximumFractionDigits: digits}).format(Number(v));
   }
 
   function line(box, label, value) {

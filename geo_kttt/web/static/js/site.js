@@ -116,7 +116,7 @@
         if (shown) total += Number(tr.getAttribute("data-count"));
       });
       var t = document.getElementById("shown-total");
-      if (t) t.textContent = String(total);
+      if (t) t.textContent = new Intl.NumberFormat(document.documentElement.lang || "vi").format(total);
     };
     toggles.forEach(function (box) {
       box.addEventListener("change", function () {
