@@ -164,8 +164,8 @@ def _columns(df: pd.DataFrame, path: Path, columns) -> pd.DataFrame:
     """``df[columns]``, or a TableError naming the first missing column."""
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise io.TableError(path, None, missing[0], "column is missing",
-                            f"the file needs the columns {', '.join(columns)}; " + HOW_TO_GET)
+        raise io.TableError(path, None, missing[0], "missing_column", columns=Codes(columns),
+                            how=HOW_TO_GET)
     return df[list(columns)]
 
 
@@ -174,9 +174,7 @@ def _vector(path: Path, columns) -> gpd.GeoDataFrame:
     try:
         gdf = reproject(io.read_vector(path), 4326)
     except (OSError, ValueError, RuntimeError) as e:  # GDAL's errors carry its text
-        raise io.TableError(path, None, "(file)", f"cannot be read as a vector file ({e})",
-                            "copy the file again, or import your official boundaries with "
-                            "`geo-kttt admin import`") from None
+        raise io.TableError(path, None, Msg("tbl_file"), "not_vector", error=str(e)) from None
     _columns(gdf, path, columns)
     return gdf
 
@@ -191,8 +189,7 @@ def _points(path: Path) -> gpd.GeoDataFrame:
         bad = xy[c].isna()
         if bad.any():
             row = int(bad.to_numpy().argmax()) + 1
-            raise io.TableError(path, row, c, f"'{pts[c].iloc[row - 1]}' is not a number",
-                                "write decimal degrees in WGS 84, e.g. 105.12345")
+            raise io.TableError(path, row, c, "not_degrees", value=pts[c].iloc[row - 1])
     return gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(xy["lon"], xy["lat"]), crs=4326)
 
 

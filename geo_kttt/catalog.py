@@ -25,7 +25,9 @@ PRECISIONS = {code: {**STRINGS[f"precision_{code}"],
                      **{f"help_{lang}": text for lang, text in STRINGS[f"precision_{code}_help"].items()}}
               for code in ("exact", "approximate", "commune", "district")}
 
+ENGLISH_FIELDS = ("name_en", "notes")  # text written in English (the notes are the researchers')
 # The record schema shared by every layer: name -> (type, required, vi label, en label).
+
 FIELDS = {
     "id": ("str", True, "Mã", "ID"),
     "name_vi": ("str", True, "Tên (tiếng Việt)", "Name (Vietnamese)"),

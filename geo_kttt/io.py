@@ -23,6 +23,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from .crs import reproject
 from .errors import AtlasError
+from .i18n import Msg
 from .text import nfc
 
 DRIVERS = {
@@ -153,20 +154,15 @@ def read_table(path: Path) -> pd.DataFrame:
         raise _not_utf8(path, data, e) from None
     rows, lines = parse_csv(text, path)
     if not rows:
-        raise TableError(path, None, "(file)", "the file is empty",
-                         "write the header row with the column names (see layers/README.md), "
-                         "then one row per record")
+        raise TableError(path, None, Msg("tbl_file"), "empty")
     header = rows[0]
     twice = sorted({h for h in header if header.count(h) > 1})
     if twice:
-        raise TableError(path, None, twice[0], "this column name appears more than once in the header",
-                         "give each column its own name")
+        raise TableError(path, None, twice[0], "column_twice")
     for rec, line in zip(rows[1:], lines[1:], strict=True):
         if len(rec) != len(header):
-            raise TableError(path, line - 1, f"(line {line})",
-                             f"the row has {len(rec)} cells but the header has {len(header)} columns",
-                             "put a cell that holds a comma in double quotes, or add/remove the "
-                             "missing or extra cells", line)
+            raise TableError(path, line - 1, Msg("tbl_line", line=line), "cells", line,
+                             n=len(rec), m=len(header))
     return pd.DataFrame(rows[1:], columns=header, dtype=str).map(nfc)
 
 
@@ -178,15 +174,13 @@ class TableError(AtlasError, ValueError):
 
     exit_code = 1  # like ValidationFailed: a file to fix
 
-    def __init__(self, file, row: int | None, field: str, what: str, fix: str, line: int | None = None):
-        self.file, self.row, self.field, self.what, self.fix = str(file), row, field, what, fix
+    def __init__(self, file, row: int | None, field: str, key: str, line: int | None = None, **params):
+        """``key``: the string table's ``tbl_<key>`` (what is wrong) and ``tbl_<key>_fix``."""
+        self.file, self.row, self.field = str(file), row, field
+        self.what, self.fix = Msg(f"tbl_{key}", **params), Msg(f"tbl_{key}_fix", **params)
         self.line = line or (row + 1 if row else None)  # the line of the file (the header is line 1)
-        where = self.file + (f", row {row}" if row else "")
-        super().__init__(f"{where}, {field}: {what}. Fix: {fix}")
-
-
-QUOTING_FIX = ('put a cell that holds commas, quotes or line breaks in double quotes and double '
-               'every quote inside it ("" ), or save the file again from the spreadsheet as CSV UTF-8')
+        where = Msg("tbl_at_row", file=self.file, row=row) if row else self.file
+        super().__init__(Msg("tbl_error", where=where, field=field, what=self.what, fix=self.fix))
 
 
 def parse_csv(text: str, path, delimiter: str = ",",
@@ -205,8 +199,8 @@ def parse_csv(text: str, path, delimiter: str = ",",
                 lines.append(start)
             start = reader.line_num + 1
     except csv.Error as e:
-        raise TableError(path, start - 1 if start > 1 else None, f"(line {start})",
-                         f"broken quoting ({e})", QUOTING_FIX, start) from None
+        raise TableError(path, start - 1 if start > 1 else None, Msg("tbl_line", line=start), "quoting",
+                         start, error=str(e)) from None
     return rows, lines
 
 
@@ -217,11 +211,9 @@ def _not_utf8(path: Path, data: bytes, e: UnicodeDecodeError) -> TableError:
     header = data.split(b"\n", 1)[0].decode("utf-8-sig", "replace")
     names = next(csv.reader([header]), [])
     cell = len(next(csv.reader([data[begin:e.start].decode("utf-8", "replace")]), [""])) - 1
-    field = names[cell] if line > 1 and 0 <= cell < len(names) else f"(line {line})"
-    return TableError(path, line - 1 if line > 1 else None, field,
-                      f"bytes {data[e.start:e.start + 4]!r} on line {line} are not UTF-8 text",
-                      "save the file as 'CSV UTF-8' (Excel: File > Save As > CSV UTF-8); for an "
-                      "officer's file in TCVN3, VNI or Windows-1258 use `geo-kttt import`, which converts it")
+    field = names[cell] if line > 1 and 0 <= cell < len(names) else Msg("tbl_line", line=line)
+    return TableError(path, line - 1 if line > 1 else None, field, "not_utf8",
+                      bytes=repr(data[e.start:e.start + 4]), at=line)
 
 
 def read_layer_file(path: Path) -> pd.DataFrame:

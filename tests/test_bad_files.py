@@ -18,6 +18,13 @@ from geo_kttt.cli import main
 from geo_kttt.store.base import TABLES
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """These tests read the English messages (the command line speaks Vietnamese by default;
+    tests/cli/test_cli_lang.py checks the Vietnamese)."""
+    monkeypatch.setenv("GEO_KTTT_LANG", "en")
+
+
 def _rewrite(path, fn):
     path.write_text(fn(path.read_text(encoding="utf-8")), encoding="utf-8")
 

@@ -105,7 +105,7 @@ def _cmd_data(args) -> int:
 
 def _cmd_pack(args) -> int:
     atlas, sel = _open(args)
-    say = printer()
+    say, lang = printer(), ui_lang(args)
     if not args.each_district:
         investor_pack(atlas, sel, _out(args, atlas, sel, "-pack.zip"), say)
         return 0
@@ -113,7 +113,7 @@ def _cmd_pack(args) -> int:
     scopes = [sel] + [Selection(sel.layers, code, None, sel.statuses, sel.verified)
                       for code in atlas.districts().code]
     for i, one in enumerate(scopes, start=1):
-        say(f"pack {i}/{len(scopes)}: {scope_name(atlas, one, 'en')}")
+        say(t("cli_pack_progress", lang).format(i=i, n=len(scopes), scope=scope_name(atlas, one, lang)))
         investor_pack(atlas, one, folder / f"{file_stem(atlas, one)}-pack.zip", quiet)
-    say(f"wrote {len(scopes)} packs in {folder}")
+    say(t("cli_wrote_packs", lang).format(n=len(scopes), folder=folder))
     return 0

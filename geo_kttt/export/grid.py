@@ -13,6 +13,7 @@ from __future__ import annotations
 import geopandas as gpd
 
 from ..crs import CrsProblem, epsg_name, reproject
+from ..i18n import Codes, Msg
 from .selection import ExportError
 from .sidecars import GRID_COLUMNS
 
@@ -37,13 +38,12 @@ def export_crs(value, fmt: str | None = None) -> str | None:
     except CrsProblem:
         name = str(value)
     if name not in EXPORT_CRS:
-        allowed = ", ".join(f"{k} ({v})" for k, v in EXPORT_CRS.items())
-        raise ExportError(f"crs '{value}': use one of {allowed}")
+        allowed = [f"{k} ({v})" for k, v in EXPORT_CRS.items()]
+        raise ExportError(Msg("err_export_crs", value=value, allowed=Codes(allowed)))
     if name == "EPSG:4326":
         return None
     if fmt in WGS84_ONLY:
-        raise ExportError(f"crs {name}: {WGS84_ONLY[fmt]} is always WGS 84 longitude/latitude; "
-                          "for VN-2000 choose gpkg, shp, csv, csvzip or xlsx")
+        raise ExportError(Msg("err_export_wgs84_only", crs=name, format=WGS84_ONLY[fmt]))
     return name
 
 

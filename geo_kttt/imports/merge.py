@@ -311,12 +311,10 @@ def _filler(layer: Layer, admin, source: str, records: dict, note):
             for n in notes:
                 note(i, n)
             if question:
-                note(i, question, True, "kind", "add a column 'Loại' (kind) with the code or label of "
-                     "the kind, e.g. " + next(iter(layer.kinds)))
+                note(i, question, True, "kind", Msg("imp_which_kind_fix", example=next(iter(layer.kinds))))
         elif rec["lon"] and not given.get("location_precision") \
                 and rec["location_precision"] in ("commune", "district"):
-            note(i, f"location_precision was '{rec['location_precision']}'; the file gives a "
-                 "coordinate: 'approximate' (write exact if the point was surveyed)")
+            note(i, Msg("imp_precision_raised", precision=rec["location_precision"]))
             rec = {**rec, "location_precision": "approximate"}
         return rec
 
@@ -331,8 +329,8 @@ def _settle(ctx, records, problems, bad, skip_invalid):
     layer, existing, src, admin, layer_path, other_ids, remove_missing, source = ctx
     notes, index = [], {n: i for i, n in enumerate(src.rownums)}
 
-    def note(i, m, e=False, column="name_vi", fix="give each site one row and its id"):
-        notes.append((i, m, e, column, fix))
+    def note(i, m, e=False, column="name_vi", fix=None):
+        notes.append((i, m, e, column, fix or Msg("imp_one_row_fix")))
 
     for _attempt in range(5):
         notes.clear()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from ..admin import AdminUnits
 from ..catalog import Layer
+from ..i18n import Codes, Msg
 from ..text import fold
 
 # General units as people write them: code -> (what it measures, factor to that measure's first
@@ -102,10 +103,12 @@ def layer_unit(text: str, layer: Layer) -> Unit:
         if len(same) == 1:
             return Unit(same[0][0], factor / same[0][1], text)
         if len(same) > 1:
-            raise ValueError(f"'{text}' could be any of {', '.join(c for c, _ in same)} in layer {layer.id}")
-    accepted = "; ".join(f"{code} ({label['vi']} / {label['en']})" for code, label in layer.units.items())
-    raise ValueError(f"'{text}' is not a unit of layer {layer.id}" +
-                      (f", which measures capacity in {accepted}" if accepted else ", which has no units"))
+            raise ValueError(Msg("imp_unit_ambiguous", value=text, units=Codes(c for c, _ in same),
+                                 layer=layer.id))
+    if not layer.units:
+        raise ValueError(Msg("imp_unit_none", value=text, layer=layer.id))
+    raise ValueError(Msg("imp_unit_unknown", value=text, layer=layer.id, units=Codes(
+        f"{code} ({label['vi']} / {label['en']})" for code, label in layer.units.items())))
 
 
 def figure(text: str) -> tuple[str, str, str]:
@@ -140,15 +143,15 @@ def number(text: str) -> str:
     if re.fullmatch(r"-?\d+", t):
         return t
     if re.fullmatch(r"-?[1-9]\d{0,2}[.,]\d{3}", t):
-        raise ValueError(f"'{text}' could be read as {t.replace(',', '').replace('.', '')} or as "
-                         f"{t.replace(',', '.')}")
+        raise ValueError(Msg("imp_number_ambiguous", value=text, a=t.replace(",", "").replace(".", ""),
+                             b=t.replace(",", ".")))
     for thousands, decimal in ((".", ","), (",", ".")):
         pattern = rf"-?\d{{1,3}}(?:\{thousands}\d{{3}})+(?:\{decimal}\d+)?"
         if re.fullmatch(pattern, t) and (t.count(thousands) > 1 or decimal in t):
             return _plain(float(t.replace(thousands, "").replace(decimal, ".")))
     if re.fullmatch(r"-?\d+[.,]\d+", t):
         return _plain(float(t.replace(",", ".")))
-    raise ValueError(f"'{text}' is not a number")
+    raise ValueError(Msg("imp_not_number", value=text))
 
 
 def _plain(x: float) -> str:
@@ -179,8 +182,15 @@ class AdminNames:
             return t
         code = self.district_names.get(_strip(t, DISTRICT_PREFIXES))
         if code is None:
-            raise ValueError(f"'{text}' is not a district of An Giang (before 2025)")
+            raise ValueError(Msg("imp_no_district", value=text))
         return code
+
+    def names(self, key: str, text: str, code: str) -> bool:
+        """Whether ``text`` is a name of the district or commune ``code`` (two communes of a
+        district may share a name: beside its code, the name only confirms it)."""
+        if key == "district":
+            return self.district_names.get(_strip(text, DISTRICT_PREFIXES)) == code
+        return any(c == code for c, _ in self.commune_names.get(_strip(text, COMMUNE_PREFIXES), []))
 
     def commune(self, text: str, district: str | None) -> str:
         """The GSO code of a commune written as its code or name (in ``district`` when known)."""
@@ -193,10 +203,10 @@ class AdminNames:
         if len(hits) == 1:
             return hits[0][0]
         if not hits:
-            where = f" in district {district}" if district else ""
-            raise ValueError(f"'{text}' is not a commune of An Giang (before 2025){where}")
-        raise ValueError(f"there are {len(hits)} communes called '{text}' (in districts "
-                         f"{', '.join(sorted(h[1] for h in hits))}); give the district")
+            raise ValueError(Msg("imp_no_commune_in", value=text, district=district) if district
+                             else Msg("imp_no_commune", value=text))
+        raise ValueError(Msg("imp_communes_alike", n=len(hits), value=text,
+                             districts=Codes(sorted(h[1] for h in hits))))
 
 
 def complete(rec: dict, extra: dict, layer: Layer, names: AdminNames):
@@ -215,7 +225,7 @@ def complete(rec: dict, extra: dict, layer: Layer, names: AdminNames):
     Returns
     -------
     (record, problems, notes)
-        ``problems`` as (field, message, fix); ``notes`` as text.
+        ``problems`` as (field, message, fix) and ``notes``: :class:`~geo_kttt.i18n.Msg`.
     """
     out, problems, notes = dict(rec), [], []
     _places(out, extra, names, problems)
@@ -229,14 +239,14 @@ def _places(out: dict, extra: dict, names: AdminNames, problems: list) -> None:
         given, other = out.get(field, ""), extra.get(key, "")
         try:
             code = given if not given or given.isdigit() else _code(names, key, given, out)
-            named = _code(names, key, other, out) if other else ""
+            named = code if code and other and names.names(key, other, code) else \
+                (_code(names, key, other, out) if other else "")
         except ValueError as e:
-            problems.append((field if given else key, str(e),
-                             f"give the GSO code or the exact name of the {key}"))
+            problems.append((field if given else key, e.args[0], Msg(f"imp_give_{key}")))
             continue
         if code and named and code != named:
-            problems.append((field, f"{field} '{code}' and {key} '{other}' ({named}) disagree",
-                             f"correct one of the two {key} columns"))
+            problems.append((field, Msg("imp_codes_disagree", field=field, code=code, key=key, other=other,
+                                        named=named), Msg(f"imp_fix_two_{key}_columns")))
             continue
         out[field] = code or named
     commune = out.get("commune_code", "")
@@ -250,8 +260,8 @@ def _code(names: AdminNames, key: str, text: str, out: dict) -> str:
     return names.commune(text, out.get("district_code") or None)
 
 
-FIX_UNIT = "write the unit as one of the layer's units (code or label), or one convertible to it"
-FIX_NUMBER = "write the figure without a thousands separator, e.g. 1000 or 12.5"
+FIX_UNIT = Msg("imp_fix_unit")
+FIX_NUMBER = Msg("imp_fix_number")
 
 
 def _capacity(out: dict, header_unit: str, layer: Layer, notes: list, problems: list) -> None:
@@ -262,30 +272,30 @@ def _capacity(out: dict, header_unit: str, layer: Layer, notes: list, problems: 
         low, high, cell_unit = figure(cap)
         top = number(out["capacity_max"]) if out.get("capacity_max") else high
     except ValueError as e:
-        problems.append(("capacity", str(e), FIX_NUMBER))
+        problems.append(("capacity", e.args[0], FIX_NUMBER))
         return
     given = out.get("capacity_unit", "")
     if cell_unit and given and _unit_key(cell_unit) != _unit_key(given):
-        problems.append(("capacity_unit", f"the figure '{cap}' says {cell_unit} but the unit column "
-                         f"says {given}", FIX_UNIT))
+        problems.append(("capacity_unit", Msg("imp_units_disagree", value=cap, unit=cell_unit, given=given),
+                         FIX_UNIT))
         return
     written = given or cell_unit or header_unit
     if written:
         try:
             unit = layer_unit(written, layer)
         except ValueError as e:
-            problems.append(("capacity_unit", str(e), FIX_UNIT))
+            problems.append(("capacity_unit", e.args[0], FIX_UNIT))
             return
         if unit.factor != 1:
             new = [_plain(float(v) * unit.factor) if v else "" for v in (low, top)]
-            notes.append(f"{cap if not given else cap + ' ' + given} converted to "
-                         f"{'–'.join(v for v in new if v)} {unit.code}")
+            notes.append(Msg("imp_converted", value=cap if not given else f"{cap} {given}",
+                             result="–".join(v for v in new if v), unit=unit.code))
             low, top = new
         out["capacity_unit"] = unit.code
     out["capacity"], out["capacity_max"] = low, top or out.get("capacity_max", "")
 
 
-def new_site_defaults(rec: dict, layer: Layer, source: str) -> tuple[dict, list[str], str | None]:
+def new_site_defaults(rec: dict, layer: Layer, source: str) -> tuple[dict, list[Msg], Msg | None]:
     """Fill what a new site may safely leave out; returns (record, notes, question).
 
     ``in_report`` and ``verified`` default to false (they claim nothing); ``kind`` when the
@@ -301,18 +311,17 @@ def new_site_defaults(rec: dict, layer: Layer, source: str) -> tuple[dict, list[
         if len(layer.kinds) == 1:
             out["kind"] = next(iter(layer.kinds))
         else:
-            question = "which kind of site is it? Layer {} has several: {}".format(
-                layer.id, "; ".join(f"{k} ({v['vi']} / {v['en']})" for k, v in layer.kinds.items()))
+            question = Msg("imp_which_kind", layer=layer.id,
+                           kinds=Codes(f"{k} ({v['vi']} / {v['en']})" for k, v in layer.kinds.items()))
     if not out.get("name_en") and out.get("name_vi"):
         out["name_en"] = out["name_vi"]
-        notes.append("name_en not given: the Vietnamese name is used")
+        notes.append(Msg("imp_default_name_en"))
     if not out.get("sources"):
         out["sources"] = source
-        notes.append(f"sources not given: '{source}'")
+        notes.append(Msg("imp_default_sources", source=source))
     if not out.get("location_precision"):
         out["location_precision"] = "approximate" if out.get("lon") else \
             ("commune" if out.get("commune_code") else "district")
         if out.get("lon"):
-            notes.append("location_precision not given: 'approximate' (write exact if the point "
-                         "was surveyed)")
+            notes.append(Msg("imp_default_precision"))
     return out, notes, question

@@ -18,7 +18,7 @@ import pandas as pd
 from .. import io
 from ..catalog import FIELDS, PRECISIONS, STATUSES, Layer
 from ..errors import AtlasError
-from ..i18n import Msg, Num
+from ..i18n import STRINGS, Msg, Num
 from ..text import fold, nfc
 from ..validate import PROVINCE_TOLERANCE_M
 from . import crs as crsmod
@@ -57,9 +57,12 @@ ALIASES = {
                 "commune", "commune name", "commune_name", "ward"],
     "layer": ["layer", "lop", "lop du lieu"],
     "position_source": ["position_source", "nguon cua diem ve", "where the drawn point comes from"],
+    # The atlas's exports write the status and kind in words beside their codes: read, not used.
+    **{name: [name, STRINGS[f"dl_{name}"]["vi"], STRINGS[f"dl_{name}"]["en"]]
+       for name in ("status_label", "kind_label")},
 }
 # Columns that are read but are not fields of the layer file.
-PSEUDO = ("x", "y", "district", "commune", "layer", "position_source")
+PSEUDO = ("x", "y", "district", "commune", "layer", "position_source", "status_label", "kind_label")
 _UNIT_HEADING = re.compile(r"^(.*?)\s*[(\[]\s*([^)\]]+?)\s*[)\]]\s*$")  # "Công suất (MWp)"
 KML_COLUMNS = ["timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude", "visibility",
                "drawOrder", "icon"]
@@ -208,9 +211,8 @@ def _table_source(path: Path, cells: list[list[str]], enc: str) -> Source:
             if any(c.strip() for c in r)]
     extra = [n for n, r in body if any(c.strip() for c in r[len(header):])]
     if extra:
-        raise ImportFailed(f"{path}, row {extra[0]}: the row has more cells than the header has columns "
-                           f"({len(header)}); rows {', '.join(map(str, extra[:10]))}. Fix: put a cell that "
-                           "holds a comma in double quotes, or give the extra cells a column name")
+        raise ImportFailed(Msg("imp_extra_cells", path=path, row=extra[0], n=len(header),
+                               rows=", ".join(map(str, extra[:10]))))
     colmap = _match(header)
     return Source(path, header, [r[:len(header)] for _, r in body], [n for n, _ in body], enc,
                   colmap=colmap, header_units=_header_units(header, colmap))

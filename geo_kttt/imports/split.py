@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..i18n import Codes, Msg
 from ..text import fold
 from .source import ImportFailed, Source
 
@@ -41,8 +42,7 @@ def split_layers(sources: list[Source], catalog, layer_id: str | None) -> tuple[
     """
     if not any("layer" in s.colmap for s in sources):
         if layer_id is None:
-            raise ImportFailed(f"{sources[0].path}: which layer does the file update? Fix: give --layer "
-                               f"with one of {', '.join(catalog)}, or a 'layer' column")
+            raise ImportFailed(Msg("imp_which_layer", path=sources[0].path, allowed=Codes(catalog)))
         return {layer_id: sources[0]}, []
     out, warnings, unknown = {}, [], []
     for src in sources:
@@ -51,22 +51,22 @@ def split_layers(sources: list[Source], catalog, layer_id: str | None) -> tuple[
             cell = row[src.colmap["layer"]].strip()
             lid = _layer_of(cell, catalog) if cell else layer_id
             if lid is None:
-                unknown.append(f"{src.name} row {src.rownums[i]}: '{cell}'")
+                unknown.append(f"{src.name}: {src.rownums[i]}: '{cell}'")
             else:
                 rows.setdefault(lid, []).append(i)
         for lid, keep in rows.items():
             if layer_id is not None and lid != layer_id:
-                warnings.append(f"{src.name}: {len(keep)} row(s) of layer {lid} left out "
-                                f"(importing layer {layer_id})")
+                warnings.append(Msg("imp_rows_left_out", name=src.name, n=len(keep), layer=lid,
+                                    importing=layer_id))
             elif lid in out:
-                raise ImportFailed(f"{src.path}: rows of layer {lid} are in sheets {out[lid].sheet} and "
-                                   f"{src.sheet}. Fix: keep each layer's rows in one sheet")
+                raise ImportFailed(Msg("imp_layer_two_sheets", path=src.path, layer=lid, a=out[lid].sheet,
+                                       b=src.sheet))
             else:
                 out[lid] = _subset(src, keep)
     if unknown:
-        raise ImportFailed(f"{sources[0].path}: {', '.join(unknown[:5])}"
-                           f"{' …' if len(unknown) > 5 else ''}: not a layer of this atlas. Fix: use one "
-                           f"of {', '.join(catalog)}")
+        raise ImportFailed(Msg("imp_not_layers", path=sources[0].path,
+                               rows=", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else ""),
+                               allowed=Codes(catalog)))
     if not out:
-        raise ImportFailed(f"{sources[0].path}: no rows of layer {layer_id}")
+        raise ImportFailed(Msg("imp_no_rows_of_layer", path=sources[0].path, layer=layer_id))
     return out, warnings

@@ -71,7 +71,8 @@ def site_table(sites: pd.DataFrame, layers) -> dict:
     cols.update({name: _column([_number(v) for v in sites[name]]) for name in NUMBERS})
     cols["precision"] = _column(sites["location_precision"].astype(str).tolist())
     cols["verified"] = _column([int(bool(v)) for v in sites["verified"]])
-    cols.update({name: _column(sites[name].tolist()) for name in WORDS if name in sites})
+    cols.update({name: _column([None if pd.isna(v) else v for v in sites[name]]) for name in WORDS
+                 if name in sites})
     raw = sites["sources"].fillna("").astype(str).tolist()
     src = _column(raw)
     cols["sources"] = ({"d": [sources(v) for v in src["d"]], "c": src["c"]} if "d" in src

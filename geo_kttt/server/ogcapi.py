@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import PathConverter
 
 from .. import ogcapi as core
-from ..catalog import FIELDS, PRECISIONS, STATUSES
+from ..catalog import ENGLISH_FIELDS, FIELDS, PRECISIONS, STATUSES
 from ..i18n import STRINGS, number, t
 from ..maps.data import position_label, unit_label
 from .common import OGC_PREFIX, error_response, get_atlas
@@ -52,7 +52,7 @@ def _format() -> str:
 DISTRICT_FIELDS = ("code", "name", "full_name", "name_ascii", "type", "type_en", "province_code",
                    "province_name", "area_km2", "valid_in_source", "source_name", "source", "note",
                    "official_area_km2", "population", "population_year")
-ENGLISH = ("name_en", "notes", "type_en")  # text written in English: marked lang="en" on the page
+ENGLISH = (*ENGLISH_FIELDS, "type_en")  # text written in English: marked lang="en" on the page
 NOT_NUMBERS = ("code", "district_code", "commune_code", "province_code", "year", "population_year")
 
 

@@ -31,6 +31,7 @@ from .. import __version__, io
 from ..admin import AdminUnits
 from ..catalog import COLUMNS, Layer, load_atlas_meta
 from ..errors import AtlasError
+from ..i18n import Msg
 from ..validate import ValidationFailed, validate_all
 
 SITE_COLUMNS = ["layer"] + COLUMNS + ["position_source"]
@@ -65,7 +66,7 @@ class AtlasUnreadable(AtlasMissing):
 
 
 POOL_SIZE = 8  # SQLite connections of one open atlas, handed out one query at a time
-_OPEN_ATTEMPTS = 5
+OPEN_ATTEMPTS = 5
 
 
 def file_identity(path) -> tuple:
@@ -163,7 +164,7 @@ class Atlas:
         self._open()
 
     def _open(self) -> None:
-        for _attempt in range(_OPEN_ATTEMPTS):
+        for _attempt in range(OPEN_ATTEMPTS):
             try:
                 before = file_identity(self.path)
                 conns = [sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
@@ -173,8 +174,7 @@ class Atlas:
                           for name in io.list_layers(self.path)}
                 same = file_identity(self.path) == before
             except FileNotFoundError as e:
-                raise AtlasMissing(f"No atlas at {self.path} ({e.strerror}). Build it first: "
-                                   "`geo-kttt build`.") from e
+                raise AtlasMissing(Msg("atlas_missing", location=self.path)) from e
             except (sqlite3.Error, OSError, RuntimeError, ValueError) as e:
                 raise self._unreadable(e) from e
             if same:
@@ -182,8 +182,7 @@ class Atlas:
             for db in conns:
                 db.close()
         else:
-            raise AtlasUnreadable(f"The atlas at {self.path} kept changing while it was opened "
-                                  f"({_OPEN_ATTEMPTS} tries); wait for the build to finish.")
+            raise AtlasUnreadable(Msg("atlas_kept_changing", location=self.path, n=OPEN_ATTEMPTS))
         self.identity, self._cache = before, tables
         for db in conns:
             self._pool.put(db)

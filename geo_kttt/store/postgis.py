@@ -24,7 +24,7 @@ from ..admin import AdminUnits
 from ..crs import pinned_crs
 from ..errors import AtlasError
 from ..i18n import Msg
-from .base import TABLES, Atlas, AtlasMissing, AtlasUnreadable, Page, assemble, order_by_clause
+from .base import OPEN_ATTEMPTS, TABLES, Atlas, AtlasMissing, AtlasUnreadable, Page, assemble, order_by_clause
 
 try:
     import sqlalchemy as sa
@@ -171,11 +171,10 @@ class PostgisAtlas(Atlas):
                 for prop in ("catalog", "metadata", "_tables", "_schemas"):
                     self.__dict__.pop(prop, None)
             else:
-                raise AtlasUnreadable(f"The PostGIS atlas kept changing while it was opened: "
-                                      f"{self._safe_url}")
+                raise AtlasUnreadable(Msg("atlas_kept_changing", location=self._safe_url, n=OPEN_ATTEMPTS))
         except (sa.exc.SQLAlchemyError, AttributeError, KeyError, TypeError, ValueError) as e:
-            raise AtlasUnreadable(f"The PostGIS atlas at {self._safe_url} cannot be read "
-                                  f"({type(e).__name__}: {str(e).splitlines()[0]}).") from e
+            raise AtlasUnreadable(Msg("atlas_cannot_read", location=self._safe_url,
+                                      error=f"{type(e).__name__}: {str(e).splitlines()[0]}")) from e
         self.identity, self._checked = before, time.monotonic()
 
     @property
@@ -186,8 +185,7 @@ class PostgisAtlas(Atlas):
         """The id of the build in the database (its build_id, or built_at for older builds)."""
         with self.engine.connect() as conn:
             if not conn.execute(sa.text("SELECT to_regclass('metadata')")).scalar():
-                raise AtlasMissing(f"No atlas in the database {self._safe_url}. Build it first: "
-                                   "`geo-kttt --database URL build`.")
+                raise AtlasMissing(Msg("atlas_missing_database", location=self._safe_url))
             rows = dict(conn.execute(sa.text("SELECT key, value FROM metadata "
                                              "WHERE key IN ('build_id', 'built_at')")).all())
         return rows.get("build_id") or rows.get("built_at", "")

@@ -18,7 +18,15 @@ from openpyxl import load_workbook
 
 from geo_kttt import crs
 from geo_kttt.cli import main
-from geo_kttt.export.downloads import FORMATS, GRID_COLUMNS, KML_NS, OUT_COLUMNS, export_frame, write_data
+from geo_kttt.export.downloads import (
+    FORMATS,
+    GRID_COLUMNS,
+    KML_NS,
+    OUT_COLUMNS,
+    column_label,
+    export_frame,
+    write_data,
+)
 from geo_kttt.export.selection import ExportError, Selection
 
 
@@ -64,7 +72,8 @@ def test_shapefile_csv_and_xlsx_in_vn2000(atlas, tmp_path):
         about = [r for r in wb["about"].iter_rows(values_only=True) if r[0] == "crs"]
     finally:
         wb.close()
-    assert list(head) == OUT_COLUMNS + list(GRID_COLUMNS) and "EPSG:3405" in about[0][2]
+    assert list(head) == [column_label(c, "vi") for c in OUT_COLUMNS + list(GRID_COLUMNS)]
+    assert "EPSG:3405" in about[0][2]
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "kml", "kmz"])
@@ -81,7 +90,8 @@ def test_cli_export_data_in_vn2000(atlas_path, tmp_path, capsys):
     assert main(["--atlas", str(atlas_path), "export", "data", "--format", "gpkg", "--crs", "EPSG:9208",
                  "--layers", "rice_models", "-o", str(out)]) == 0
     assert pyogrio.read_dataframe(out, layer="rice_models").crs.to_epsg() == 9208
-    assert main(["--atlas", str(atlas_path), "export", "data", "--format", "geojson", "--crs", "EPSG:9208",
+    assert main(["--lang", "en", "--atlas", str(atlas_path), "export", "data", "--format", "geojson",
+                 "--crs", "EPSG:9208",
                  "-o", str(tmp_path / "x.geojson")]) == 2
     assert "always WGS 84" in capsys.readouterr().err
 
@@ -170,8 +180,9 @@ def test_xlsx_in_vn2000_opens_in_libreoffice(atlas, tmp_path):
     subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to",
                     "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path), str(path)],
                    check=True, capture_output=True, timeout=180)
+    code = {column_label(c, "vi"): c for c in OUT_COLUMNS + list(GRID_COLUMNS)}  # headers for people
     with (tmp_path / "a.csv").open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+        rows = [{code[k]: v for k, v in r.items()} for r in csv.DictReader(f)]
     want = export_frame(atlas, Selection(layers=("waste_facilities",))).set_index("id")
     assert {r["id"] for r in rows} == set(want.index)
     for r in rows:

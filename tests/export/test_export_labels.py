@@ -57,7 +57,9 @@ def test_about_sheet_version_row_and_vietnamese_column(atlas, tmp_path):
 def test_standalone_popups_name_the_district_and_commune(atlas):
     html = render_standalone(atlas, Selection(district="890"), "vi", tiles="none")
     config = json.loads(re.search(r"geoKttt\.init\([^,]+, (\{.*\})\);", html).group(1))
-    props = [f["properties"] for f in config["sites"]["features"]]
+    table = config["sites"]  # one list per column (geo_kttt.maps.embed.site_table)
+    cols = {name: c["v"] if "v" in c else [c["d"][i] for i in c["c"]] for name, c in table["columns"].items()}
+    props = [{name: values[i] for name, values in cols.items()} for i in range(table["n"])]
     assert props and {p["district_name"] for p in props} == {"Tịnh Biên"}
     assert "An Hảo" in {p["commune_name"] for p in props}
     assert "210 MWp" in {p["capacity_text"] for p in props}

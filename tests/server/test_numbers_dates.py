@@ -11,7 +11,7 @@ def test_province_table_writes_numbers_for_the_language(client):
     en = client.get("/districts?lang=en").get_data(as_text=True)
     assert ">1.300<" in vi and ">1,300<" not in vi  # Châu Thành: t/day
     assert ">1,300<" in en
-    assert "Công suất/quy mô (tấn/ngày)" in vi and "(t/day)" not in vi
+    assert "Nhà máy/lò đốt (tấn/ngày)" in vi and "(t/day)" not in vi
 
 
 def test_footer_dates_follow_the_language(client):
@@ -47,6 +47,7 @@ def test_popups_name_district_and_commune(client, atlas):
 
 
 def test_choropleth_menu_and_legend_use_unit_labels(client):
-    vi = client.get("/?metric=capacity:t/day").get_data(as_text=True)
-    assert "Tổng công suất (tấn/ngày)" in vi and "Tổng công suất (hộ)" in vi
+    vi = client.get("/?metric=capacity:waste_facilities/incinerator:t/day").get_data(as_text=True)
+    assert "Tổng công suất: Cơ sở xử lý chất thải rắn – Nhà máy/lò đốt (tấn/ngày)" in vi
+    assert "Khí sinh học (biogas) (hộ)" in vi
     assert "(t/day)" not in vi and "(households)" not in vi and "t_paddy/day)" not in vi

@@ -112,7 +112,7 @@ def offences(text: str, catalog) -> list[str]:
 
 def vi_pages(atlas) -> list[str]:
     """Every page of the atlas, in Vietnamese (the default language)."""
-    pages = ["/", "/?metric=capacity:t/day", "/?district=890", "/districts", "/new-communes", "/report",
+    pages = ["/", "/?metric=capacity:waste_facilities/incinerator:t/day", "/?district=890", "/districts", "/new-communes", "/report",
              "/changes", "/changes?since=2000-01-01", "/search?q=chau+doc", "/search?q=zzzz", "/export/",
              "/export/?district=884&layers=solar_plants"]
     pages += [f"/districts/{code}" for code in atlas.districts().code]
@@ -182,7 +182,7 @@ def test_rendered_pages_legend_and_popups_are_vietnamese(browser, live_server, a
 
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     bad = {}
-    for url in ("/", "/?metric=capacity:t/day", "/districts/892", "/new-communes", "/coverage"):
+    for url in ("/", "/?metric=capacity:waste_facilities/incinerator:t/day", "/districts/892", "/new-communes", "/coverage"):
         _loaded(page, live_server + url)
         if found := offences(page.locator("body").evaluate(INNER_TEXT), atlas.catalog):
             bad[url] = found

@@ -227,12 +227,13 @@ def test_side_panel_keeps_capacity_ranges(client):
 def test_ha_totals_are_never_added_across_layers(client, atlas):
     """Issue 12 §2: the province table, the side panel and the choropleth options show the
     industrial parks' ha apart from the rice models' ha, as `geo-kttt summary` does."""
+    from geo_kttt.i18n import number
     from geo_kttt.summary import capacity_groups
 
     groups = capacity_groups(atlas.sites(), atlas.catalog)
     parks = groups["industrial_parks/industrial_park:ha"]
     wrong = sum(c["min"] for c in groups.values() if c["unit"] == "ha")  # what the page added up
-    fmt = lambda v: f"{v:,.2f}".rstrip("0").rstrip(".")  # noqa: E731
+    fmt = lambda v: number(v, "vi")  # noqa: E731  (the pages write numbers the Vietnamese way)
     province = client.get("/districts").get_data(as_text=True)
     foot = province[province.index("<tfoot>"):province.index("</tfoot>")]
     assert f"{fmt(parks['min'])}–{fmt(parks['max'])}" in foot and fmt(wrong) not in province
