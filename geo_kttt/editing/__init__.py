@@ -14,7 +14,6 @@ Modules, in the order they depend on each other:
 - ``accounts``: users, roles (contributor, reviewer, admin), passwords (argon2), login throttling;
 - ``workspace``: where the layers, reference data, atlas, database and evidence files are;
 - ``evidence``: uploaded files, checked by content and stored outside the web root;
-- ``messages``: the rules of ``geo-kttt validate`` in Vietnamese, for the form;
 - ``positions``: a new position from the map, WGS 84, VN-2000 or geolocation; distances in metres;
 - ``proposals``: a change to a site: its values, its evidence, the checks of ``geo-kttt validate``;
 - ``review``: approve (with per-site versions), reject, send back;

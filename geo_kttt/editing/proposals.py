@@ -18,13 +18,13 @@ import sqlalchemy as sa
 
 from .. import io
 from ..catalog import COLUMNS, FIELDS, SOURCE_SEP
+from ..i18n import say, t
 from ..text import nfc, safe_cell, slug
 from ..validate import validate_layer
 from . import db
 from . import evidence as ev
 from .errors import EditingError, Issue, NotAllowed
 from .errors import issue as _issue
-from .messages import vietnamese
 from .positions import Position, parse_position
 
 KINDS = ("edit", "close", "new", "remove")  # "remove" is made only by reverting a new site
@@ -237,8 +237,8 @@ def _translated(p) -> tuple[str, str]:
     """(vi, en) texts of a validation problem: the field's label first, then the rule and its fix."""
     label_vi = "/".join(FIELDS[f][2] for f in p.field.split("/") if f in FIELDS) or p.field
     label_en = "/".join(FIELDS[f][3] for f in p.field.split("/") if f in FIELDS) or p.field
-    message, fix = vietnamese(p.message) or (p.message, p.fix)
-    return f"{label_vi}: {message}. Cách sửa: {fix}", f"{label_en}: {p.message}. Fix: {p.fix}"
+    return tuple(f"{label}: {say(p.message, lang)}. {t('val_fix', lang)}: {say(p.fix, lang)}"
+                 for label, lang in ((label_vi, "vi"), (label_en, "en")))
 
 
 def submit(ws, user, d: Draft, upload=None, ip: str = "") -> int:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, g, request, url_for
 
 from .. import settings
-from ..catalog import attribution_texts
+from ..catalog import ENGLISH_FIELDS, attribution_texts
 from ..errors import AtlasError
 from ..i18n import LANGS, Codes, Msg, date, number, number_span, percent, say
 from ..i18n import t as translate
@@ -119,7 +119,8 @@ def _install_web(app: Flask) -> None:
         """A capacity unit's label in the page's language ('t/day' -> 'tấn/ngày')."""
         return unit_label(get_atlas().catalog, code, lang())
 
-    app.jinja_env.globals.update(lang_url=lang_url, lurl=lurl, nav=NAV, unit=unit)
+    app.jinja_env.globals.update(lang_url=lang_url, lurl=lurl, nav=NAV, unit=unit,
+                                 english=ENGLISH_FIELDS)  # fields whose text is English: lang="en"
 
     @app.context_processor
     def _atlas_meta():

@@ -12,9 +12,8 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from ..catalog import FIELDS
 from ..editing import batch, review
 from ..editing.errors import EditingError
-from ..editing.messages import vietnamese, vietnamese_warning
 from ..editing.positions import VN2000_CRS
-from ..i18n import t
+from ..i18n import say, t
 from .auth import LOGGED_IN, atlas_changed, requires, workspace
 from .editing import lang_arg, shown_value
 from .review import publish_and_say
@@ -24,21 +23,16 @@ GRIDS = ("", "EPSG:4326", *VN2000_CRS)
 
 
 def _problems(result) -> list[dict]:
-    """The importer's problems as rows for the page, the rule in Vietnamese when it is known."""
-    out = []
-    for p in result.problems if result else []:
-        vi = vietnamese(p.message.split(" (value ")[0])
-        out.append({"row": p.row, "site": p.site_id, "field": p.field,
-                    "text": f"{vi[0]}. Cách sửa: {vi[1]}" if vi and g.lang == "vi"
-                    else f"{p.message}. Fix: {p.fix}"})
-    return out
+    """The importer's problems as rows for the page, in the page's language."""
+    return [{"row": p.row, "site": p.site_id, "field": p.field,
+             "text": f"{say(p.message, g.lang)}. {t('val_fix', g.lang)}: {say(p.fix, g.lang)}"}
+            for p in (result.problems if result else [])]
 
 
 def _render(ws, preview=None, status=200, **form):
     layers = [(lid, layer.title[g.lang]) for lid, layer in ws.catalog.items()]
     col = 2 if g.lang == "vi" else 3
-    warnings = [vietnamese_warning(w) if g.lang == "vi" else w for w in (
-        preview.result.warnings if preview and preview.result else [])]
+    warnings = [say(w, g.lang) for w in (preview.result.warnings if preview and preview.result else [])]
     return render_template(
         "editing/file.html", layers=layers, warnings=warnings, grids=GRIDS, preview=preview, form=form,
         problems=_problems(preview.result) if preview else [], labels={f: s[col] for f, s in FIELDS.items()},

@@ -20,10 +20,10 @@ from flask import (
     url_for,
 )
 
-from ..catalog import FIELDS, PRECISIONS, STATUSES
+from ..catalog import ENGLISH_FIELDS, FIELDS, PRECISIONS, STATUSES
 from ..editing import evidence, positions, proposals, review
 from ..editing.errors import EditingError, Issue
-from ..i18n import t
+from ..i18n import Msg, t
 from ..maps.data import district_geojson, site_detail
 from .auth import LOGGED_IN, requires, workspace
 from .common import get_atlas
@@ -88,9 +88,9 @@ def form_fields(ws, layer: str, lang: str, values: dict, issues) -> list[dict]:
 
 
 def _site_or_404(layer: str, site_id: str) -> dict:
-    feature = site_detail(get_atlas(), layer, site_id)
+    feature = site_detail(get_atlas(), layer, site_id, g.lang)
     if feature is None:
-        abort(404, f"no site {site_id} in layer {layer}")
+        abort(404, Msg("err_no_site", site=site_id, layer=layer))
     return feature
 
 
@@ -141,23 +141,22 @@ def _position_source(text: str, lang: str) -> str:
     return t(key, lang).format(code=code) if key else text
 
 
-def site_rows(p: dict, layer, labels: dict, lang: str) -> list[tuple[str, str]]:
-    """(label, text) of a site's fields, allowed values shown by their names in ``lang``."""
-    units = {k: v[lang] for k, v in layer.units.items()}
+def site_rows(p: dict, layer, labels: dict, lang: str) -> list[tuple[str, str, bool]]:
+    """(label, text, written in English) of a site's fields (a feature of
+    :func:`~geo_kttt.maps.data.site_detail` in ``lang``): codes by their names, numbers for ``lang``."""
     shown = {"kind": layer.kinds.get(p["kind"], {}).get(lang, p["kind"]),
              "status": STATUSES.get(p["status"], {}).get(lang, p["status"]),
-             "capacity": None if p["capacity"] is None else " ".join(
-                 str(x) for x in (p["capacity"], "–" if p["capacity_max"] else "", p["capacity_max"] or "",
-                                  units.get(p["capacity_unit"], p["capacity_unit"])) if x != ""),
+             "capacity": p["capacity_text"],
              "location_precision": PRECISIONS[p["precision"]][lang],
              "district_code": f"{p.get('district_name') or ''} ({p['district_code']})",
+             "commune_code": p["commune_code"] and f"{p.get('commune_name') or ''} ({p['commune_code']})",
              "in_report": t("true" if p["in_report"] else "false", lang)}
     rows = []
     for f in ("kind", "operator", "status", "capacity", "year", "district_code", "commune_code",
               "location_precision", "serves", "in_report", "notes"):
         value = shown.get(f, p.get(f))
         if value not in (None, ""):
-            rows.append((labels[f], str(value)))
+            rows.append((labels[f], str(value), f in ENGLISH_FIELDS))
     return rows
 
 

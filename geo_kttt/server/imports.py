@@ -10,7 +10,7 @@ import datetime as dt
 
 from flask import Blueprint, abort, g, render_template, request
 
-from ..catalog import ENGLISH_FIELDS, FIELDS, PRECISIONS, STATUSES
+from ..catalog import FIELDS, PRECISIONS, STATUSES
 from ..i18n import number, t
 from ..maps.data import unit_label
 from .common import get_atlas
@@ -52,7 +52,7 @@ def changes():
     counts = {a: len({(r["layer"], r["id"]) for r in rows or [] if r["action"] == a}) for a in ACTIONS}
     return render_template("imports/changes.html", rows=rows, since=since.isoformat(), titles=titles,
                            labels=labels, counts=counts, t=lambda k, **kw: t(k, lang).format(**kw),
-                           lang=lang, value=lambda r, v: _value(atlas, r, v, lang), english=ENGLISH_FIELDS)
+                           lang=lang, value=lambda r, v: _value(atlas, r, v, lang))
 
 
 def _value(atlas, row: dict, value, lang: str):

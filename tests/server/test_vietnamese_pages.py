@@ -17,6 +17,7 @@ import pytest
 from geo_kttt.catalog import FIELDS, PRECISIONS, STATUSES
 from geo_kttt.i18n import STRINGS
 
+METRIC = "capacity:waste_facilities/incinerator:t/day"  # a choropleth of one layer, kind and unit
 MIN_LEN = 4  # English words of three letters or fewer (km, ha, ID, No) are not counted
 WORD = r"[\w/-]"
 
@@ -112,7 +113,7 @@ def offences(text: str, catalog) -> list[str]:
 
 def vi_pages(atlas) -> list[str]:
     """Every page of the atlas, in Vietnamese (the default language)."""
-    pages = ["/", "/?metric=capacity:waste_facilities/incinerator:t/day", "/?district=890", "/districts", "/new-communes", "/report",
+    pages = ["/", f"/?metric={METRIC}", "/?district=890", "/districts", "/new-communes", "/report",
              "/changes", "/changes?since=2000-01-01", "/search?q=chau+doc", "/search?q=zzzz", "/export/",
              "/export/?district=884&layers=solar_plants"]
     pages += [f"/districts/{code}" for code in atlas.districts().code]
@@ -182,7 +183,7 @@ def test_rendered_pages_legend_and_popups_are_vietnamese(browser, live_server, a
 
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     bad = {}
-    for url in ("/", "/?metric=capacity:waste_facilities/incinerator:t/day", "/districts/892", "/new-communes", "/coverage"):
+    for url in ("/", f"/?metric={METRIC}", "/districts/892", "/new-communes", "/coverage"):
         _loaded(page, live_server + url)
         if found := offences(page.locator("body").evaluate(INNER_TEXT), atlas.catalog):
             bad[url] = found
@@ -224,3 +225,26 @@ def test_the_change_log_says_its_values_in_words(tmp_path, admin):
     assert not offences(text, open_atlas(tmp_path / "atlas.gpkg").catalog)
     assert "Thay đổi từ ngày 01/11/2026" in text and "01/12/2026" in text
     assert "Đang hoạt động\nĐã đóng" in text and "12,5" in text and "Tình trạng" in text
+
+
+def test_officers_pages_are_vietnamese(edit_app, ws):
+    """The login page, then what a contributor and a reviewer see when signed in."""
+    from editing_fixtures import SITE, login
+
+    from geo_kttt.catalog import load_catalog
+
+    catalog, (layer, site) = load_catalog(ws.layers_dir), SITE
+    pages = {"con": ["/account", f"/sites/{layer}/{site}", f"/propose/{layer}/{site}", f"/propose/{layer}",
+                     "/propose-file"], "rev": ["/review", "/account"]}
+    bad = {}
+    for who, urls in pages.items():
+        web = edit_app.test_client()
+        if found := offences(visible_text(web.get("/login").get_data(as_text=True)), catalog):
+            bad["/login"] = found
+        login(web, who)
+        for url in urls:
+            r = web.get(url)
+            assert r.status_code == 200, (who, url)
+            if found := offences(visible_text(r.get_data(as_text=True)), catalog):
+                bad[f"{who} {url}"] = found
+    assert not bad, bad
