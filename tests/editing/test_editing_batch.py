@@ -87,7 +87,7 @@ def test_upload_preview_send_and_decide_in_the_browser_forms(edit_app, ws):
                  content_type="multipart/form-data")
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "Thêm mới: 1" in html and "Thay đổi: 1" in html
-    assert 'id="send-form"' in html and "mã mới" in html and "tạo từ tên" in html
+    assert 'id="send-form"' in html and "mã mới" in html and "từ tên" in html
     stored = html.split('name="stored" value="')[1].split('"')[0]
     r = con.post("/propose-file/send", data={"csrf_token": csrf(con, "/propose-file"), "stored": stored,
                                              "layer": SITE[0], "crs": "", "filename": "cap-nhat.csv",
