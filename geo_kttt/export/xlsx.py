@@ -111,7 +111,7 @@ def _sheet_xml(df: pd.DataFrame, strings: dict, widths: dict, default_width: flo
     rows = np.arange(2, n + 2).astype(StringDType())
     cells = [np.strings.add(np.strings.add('<row r="', rows), '">')]
     for j, col in enumerate(df.columns):
-        cells.append(_cells(df[col], np.strings.add(column_letter(j), rows), strings))
+        cells.append(_cells(df[col], column_letter(j), rows, strings))
     cells.append(np.full(n, "</row>", dtype=StringDType()))
     body = "".join(np.stack(cells, axis=1).ravel().tolist()) if n else ""
     header = "".join(f'<c r="{column_letter(j)}1" s="1" t="s"><v>{_string_id(str(c), strings)}</v></c>'
@@ -131,7 +131,7 @@ def _sheet_xml(df: pd.DataFrame, strings: dict, widths: dict, default_width: flo
             '</worksheet>')
 
 
-def _cells(s: pd.Series, refs: np.ndarray, strings: dict) -> np.ndarray:
+def _cells(s: pd.Series, letter: str, rows: np.ndarray, strings: dict) -> np.ndarray:
     """The ``<c>`` elements of one column (an empty string where the value is missing or ``""``)."""
     missing = s.isna().to_numpy()
     if pd.api.types.is_string_dtype(s.dtype):
@@ -144,10 +144,10 @@ def _cells(s: pd.Series, refs: np.ndarray, strings: dict) -> np.ndarray:
         kind, values = ' t="s"', _string_ids(s.dt.strftime("%Y-%m-%dT%H:%M:%S").str.removesuffix("T00:00:00"),
                                             missing, strings)
     elif s.dtype == object and s[~missing].map(_is_number).any():
-        return _mixed(s, refs, missing, strings)
+        return _mixed(s, np.strings.add(letter, rows), missing, strings)
     else:
         kind, values = ' t="s"', _string_ids(s, missing, strings)
-    cell = np.strings.add(np.strings.add(np.strings.add(np.strings.add('<c r="', refs), '"'), kind), "><v>")
+    cell = np.strings.add(np.strings.add(f'<c r="{letter}', rows), f'"{kind}><v>')
     cell = np.strings.add(np.strings.add(cell, values), "</v></c>")
     return np.where(missing, "", cell).astype(StringDType())
 
