@@ -60,16 +60,32 @@ def capacity_groups(sites: pd.DataFrame, catalog: dict[str, Layer]) -> dict[str,
         ``{key: {"layer", "kind" (None for a layer of one kind), "unit", "min", "max",
         "sites"}}`` in catalogue, kind and unit order (see :func:`capacity_key`).
     """
-    with_cap = sites[sites.capacity.notna() & sites.capacity_unit.astype(bool)]
-    several = {lid for lid, layer in catalog.items() if len(layer.kinds) > 1}
-    df = pd.DataFrame({"layer": with_cap.layer.to_numpy(), "unit": with_cap.capacity_unit.to_numpy(),
-                       "kind": np.where(with_cap.layer.isin(several), with_cap.kind, ""),
-                       "low": with_cap.capacity.to_numpy(),
-                       "high": with_cap.capacity_max.fillna(with_cap.capacity).to_numpy()})
-    sums = df.groupby(["layer", "kind", "unit"]).agg(low=("low", "sum"), high=("high", "sum"),
-                                                     sites=("low", "size"))
+    sums = _capacity_sums(sites, catalog)
     found = {key: row for key, row in zip(sums.index, sums.itertuples(), strict=True)}
+    return _capacity_dict(found, catalog)
 
+
+def _capacity_sums(sites: pd.DataFrame, catalog: dict[str, Layer], by: str | None = None) -> pd.DataFrame:
+    """Capacity sums per (``by`` column, if given,) layer, kind and unit: one groupby."""
+    with_cap = sites[sites.capacity.notna() & sites.capacity_unit.astype(bool)].reset_index(drop=True)
+    several = {lid for lid, layer in catalog.items() if len(layer.kinds) > 1}
+    kind = with_cap.kind.astype("category")  # each string column factorised once (slow in pandas)
+    if "" not in kind.cat.categories:
+        kind = kind.cat.add_categories([""])
+    df = pd.DataFrame({"layer": with_cap.layer.astype("category"),
+                       "unit": with_cap.capacity_unit.astype("category"),
+                       "kind": kind.where(with_cap.layer.isin(several), ""),
+                       "low": with_cap.capacity, "high": with_cap.capacity_max.fillna(with_cap.capacity)})
+    keys = ["layer", "kind", "unit"]
+    if by:
+        df[by] = with_cap[by]
+        keys.insert(0, by)
+    return df.groupby(keys, observed=True).agg(low=("low", "sum"), high=("high", "sum"),
+                                               sites=("low", "size"))
+
+
+def _capacity_dict(found: dict, catalog: dict[str, Layer]) -> dict[str, dict]:
+    """``{(layer, kind, unit): row with low, high, sites}`` -> capacity groups, in order."""
     def rank(key):
         lid, kind, unit = key
         layer = catalog.get(lid)
@@ -119,29 +135,45 @@ def unit_summary(sites: pd.DataFrame, unit_codes: pd.Series, units: pd.DataFrame
     """
     keep = [c for c in ("layer", "kind", "status", "capacity", "capacity_max", "capacity_unit",
                         "verified", "location_precision") if c in sites]
-    sites = pd.DataFrame(sites[keep]).assign(_unit=unit_codes.values)  # no geometry: fast subsets
-    parts = dict(tuple(sites.groupby("_unit", sort=False)))
-    empty = sites.iloc[0:0]
-    rows = [(u.code, u.name, parts.get(u.code, empty)) for u in units.itertuples()]
-    if UNASSIGNED in parts:
-        rows.append((UNASSIGNED, "(chưa xác định / not determined)", parts[UNASSIGNED]))
-    rows.append(("total", "Toàn tỉnh / Province", sites))
-    return [_one(code, name, g, catalog) for code, name, g in rows]
+    strings = {c: "category" for c in ("layer", "kind", "status", "capacity_unit", "location_precision")
+               if c in keep}  # each factorised once: grouping by strings is slow in pandas
+    sites = pd.DataFrame(sites[keep]).astype(strings).assign(_unit=pd.Categorical(unit_codes.to_numpy()))
+    per_unit = _unit_tables(sites, catalog)
+    total = _unit_tables(sites.assign(_unit=pd.Categorical.from_codes(np.zeros(len(sites), int), ["total"])),
+                         catalog)
+    rows = [(u.code, u.name, per_unit) for u in units.itertuples()]
+    if UNASSIGNED in per_unit["sites"]:
+        rows.append((UNASSIGNED, "(chưa xác định / not determined)", per_unit))
+    rows.append(("total", "Toàn tỉnh / Province", total))
+    return [_one(code, name, t, catalog) for code, name, t in rows]
 
 
-def _one(code: str, name: str, g: pd.DataFrame, catalog: dict[str, Layer]) -> dict:
-    layers, groups = {}, capacity_groups(g, catalog)
-    statuses = g.groupby(["layer", "status"]).size()
-    counts = g.layer.value_counts()
+def _unit_tables(sites: pd.DataFrame, catalog: dict[str, Layer]) -> dict[str, dict]:
+    """Every figure of :func:`_one` for all units at once (one groupby each), keyed by unit."""
+    def size(*keys):
+        return sites.groupby(list(keys), observed=True).size()
+
+    t = {"sites": size("_unit").to_dict(), "counts": size("_unit", "layer").to_dict(),
+         "verified": sites.groupby("_unit", observed=True).verified.mean().to_dict(),
+         "precision": size("_unit", "location_precision").to_dict(), "status": {}, "capacity": {}}
+    for (unit, lid, status), n in size("_unit", "layer", "status").items():
+        t["status"].setdefault((unit, lid), {})[status] = int(n)
+    sums = _capacity_sums(sites, catalog, by="_unit")
+    for (unit, *key), row in zip(sums.index, sums.itertuples(), strict=True):
+        t["capacity"].setdefault(unit, {})[tuple(key)] = row
+    return t
+
+
+def _one(code: str, name: str, t: dict, catalog: dict[str, Layer]) -> dict:
+    layers, groups = {}, _capacity_dict(t["capacity"].get(code, {}), catalog)
     for lid in catalog:
-        by_status = statuses[lid] if lid in statuses.index.get_level_values(0) else {}
-        layers[lid] = {"count": int(counts.get(lid, 0)),
-                       "by_status": {k: int(v) for k, v in dict(by_status).items()},
+        layers[lid] = {"count": int(t["counts"].get((code, lid), 0)),
+                       "by_status": dict(t["status"].get((code, lid), {})),
                        "capacity": {k: c for k, c in groups.items() if c["layer"] == lid}}
-    n = int(len(g))
+    n = int(t["sites"].get(code, 0))
     return {"code": code, "name": name, "sites": n, "layers": layers, "capacity": groups,
-            "verified_share": round(float(g.verified.mean()), 3) if n else None,
-            "precision": {p: int((g.location_precision == p).sum()) for p in PRECISIONS}}
+            "verified_share": round(float(t["verified"][code]), 3) if n else None,
+            "precision": {p: int(t["precision"].get((code, p), 0)) for p in PRECISIONS}}
 
 
 def per_build(atlas, key: str, make):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from urllib.parse import quote
 
 import waitress
 
@@ -52,11 +53,18 @@ def default_workers() -> int:
 
 
 def warm(app) -> float:
-    """Answer :data:`WARM_PATHS` once inside ``app`` (no socket); returns the seconds it took."""
+    """Answer :data:`WARM_PATHS` once inside ``app`` (no socket), then one bbox page of every
+    OGC API collection (its in-memory point index, :mod:`geo_kttt.store.points`); returns
+    the seconds it took."""
     t0 = time.perf_counter()
     client = app.test_client()
     for path in WARM_PATHS:
         client.get(path).close()
+    listing = client.get("/ogcapi/collections?f=json")
+    ids = [c["id"] for c in listing.get_json().get("collections", [])] if listing.status_code == 200 else []
+    listing.close()
+    for cid in ids:
+        client.get(f"/ogcapi/collections/{quote(cid)}/items?bbox=0,0,0,0&limit=1&f=json").close()
     return time.perf_counter() - t0
 
 

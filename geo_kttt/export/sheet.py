@@ -293,23 +293,21 @@ def _bare(ax, view):
 
 
 def _spread(sites, m_per_inch: float, k: float):
-    """Marker positions: sites sharing a point are set on a small ring around it."""
+    """Marker positions: sites sharing a point (to the metre) are set on a small ring around it."""
     xy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
-    key = [f"{x:.0f},{y:.0f}" for x, y in xy]
-    groups = {}
-    for i, kk in enumerate(key):
-        groups.setdefault(kk, []).append(i)
+    if len(xy) == 0:
+        return xy
+    _, group, count = np.unique(np.round(xy), axis=0, return_inverse=True, return_counts=True)
+    group = group.ravel()
+    order = np.argsort(group, kind="stable")  # each point's place in its group, in site order
+    first = np.concatenate([[0], np.cumsum(count)[:-1]])
+    j = np.empty(len(xy))
+    j[order] = np.arange(len(xy)) - first[group[order]]
+    n = count[group].astype(float)
     marker = 0.11 * k * m_per_inch  # about one marker diameter
-    out = xy.copy()
-    for idx in groups.values():
-        n = len(idx)
-        if n < 2:
-            continue
-        r = marker * max(0.75, n / (2 * math.pi) * 1.05)
-        for j, i in enumerate(idx):
-            a = 2 * math.pi * j / n + math.pi / 2
-            out[i] = xy[i] + r * np.array([math.cos(a), math.sin(a)])
-    return out
+    r = np.where(n > 1, marker * np.maximum(0.75, n / (2 * math.pi) * 1.05), 0.0)
+    a = 2 * math.pi * j / n + math.pi / 2
+    return xy + np.where(n[:, None] > 1, r[:, None] * np.column_stack([np.cos(a), np.sin(a)]), 0.0)
 
 
 def _nice(length: float) -> float:

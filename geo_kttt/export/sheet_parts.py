@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 
@@ -128,6 +129,7 @@ def summary_frame(atlas, sel, sites, shown, lang) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["name", *shown, "sites", "verified"])
 
 
+@functools.lru_cache(maxsize=4096)  # ~10 ms each (exact path extents); headers repeat per sheet
 def _text_pt(text: str, pt: float, bold: bool = True) -> float:
     """The width in points of one line of ``text`` in the sheet's font (DejaVu Sans)."""
     prop = FontProperties(family="DejaVu Sans", weight="bold" if bold else "normal", size=pt)

@@ -33,6 +33,7 @@ from ..catalog import COLUMNS, Layer, load_atlas_meta
 from ..errors import AtlasError
 from ..i18n import Msg
 from ..validate import ValidationFailed, validate_all
+from .points import MAX_ROWS, PointIndex
 
 SITE_COLUMNS = ["layer"] + COLUMNS + ["position_source"]
 TABLES = ("districts", "communes", "commune_points", "new_communes", "crosswalk",
@@ -332,8 +333,15 @@ class Atlas:
 
     def page(self, name: str, bbox=None, filters=None, limit: int = 10, offset: int = 0,
              sortby=()) -> Page:
-        """Like :meth:`items`, as plain rows (no DataFrame): what the API serialises."""
+        """Like :meth:`items`, as plain rows (no DataFrame): what the API serialises.
+
+        A bbox alone on a table of points is answered from memory (:mod:`.points`).
+        """
         cols = self.columns(name)
+        if bbox is not None and not filters and not sortby:
+            index = self.memo(f"points:{name}", lambda: self._point_index(name))
+            if index is not None:
+                return Page(list(cols), *index.page(bbox, limit, offset))
         order = order_by_clause(sortby, cols)
         where, params = ["1 = 1"], []
         for key, value in (filters or {}).items():
@@ -346,13 +354,18 @@ class Atlas:
         with self._conn() as db:
             rows, matched = self._page_rows(db, name, select, cond, params, bbox, limit, offset,
                                             order, bool(sortby))
-        flags = [i for i, kind in enumerate(cols.values()) if kind == "boolean"]  # stored as 0/1
-        records = [list(r[:-1]) for r in rows]
-        for rec in records:
-            for i in flags:
-                rec[i] = None if rec[i] is None else bool(rec[i])
-        geoms = shapely.from_wkb([_gpkg_wkb(r[-1]) for r in rows]) if rows else np.array([], dtype=object)
+        records, geoms = _records(rows, cols)
         return Page(list(cols), records, geoms, matched)
+
+    def _point_index(self, name: str) -> PointIndex | None:
+        """Every row of table ``name`` in memory, if it holds points only and not too many."""
+        cols = self.columns(name)
+        select = ", ".join(f'"{c}"' for c in cols)
+        with self._conn() as db:
+            if db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] > MAX_ROWS:
+                return None
+            rows = db.execute(f'SELECT {select}, geom FROM "{name}" ORDER BY fid').fetchall()
+        return PointIndex.of(*_records(rows, cols))
 
     def _page_rows(self, db, name, select, cond, params, bbox, limit, offset, order="fid",
                    sorted_=False) -> tuple[list, int]:
@@ -432,6 +445,17 @@ def order_by_clause(sortby, cols: dict, collate: str = "") -> str:
         text = collate if cols[key] == "string" else ""
         parts.append(f't."{key}"{text} {"DESC" if desc else "ASC"} NULLS LAST')
     return ", ".join(parts + ["t.fid"])
+
+
+def _records(rows: list, cols: dict) -> tuple[list, np.ndarray]:
+    """SQLite rows (the columns, then the geometry blob) as lists (booleans from 0/1) and shapely."""
+    flags = [i for i, kind in enumerate(cols.values()) if kind == "boolean"]  # stored as 0/1
+    records = [list(r[:-1]) for r in rows]
+    for rec in records:
+        for i in flags:
+            rec[i] = None if rec[i] is None else bool(rec[i])
+    geoms = shapely.from_wkb([_gpkg_wkb(r[-1]) for r in rows]) if rows else np.array([], dtype=object)
+    return records, geoms
 
 
 def _gpkg_wkb(blob):

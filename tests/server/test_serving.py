@@ -125,8 +125,10 @@ def _ogc_items(body) -> frozenset:
     return frozenset(f["id"] for f in doc["features"])
 
 
+BBOX_ITEMS = "/ogcapi/collections/waste_facilities/items?limit=1000&bbox=104,9.5,107,11.5"
 CHECKS = {"/api/sites.geojson?layers=waste_facilities": _ids_of_sites,
           "/ogcapi/collections/waste_facilities/items?limit=1000": _ogc_items,
+          BBOX_ITEMS: _ogc_items,  # from the in-memory point index, which follows the build
           "/districts": lambda body: NONCE.sub("", body.decode())}
 
 
@@ -176,6 +178,7 @@ def test_a_rebuild_while_serving_switches_every_answer_at_once(rebuild_server, a
     assert "waste-test-rebuild" in new["/api/sites.geojson?layers=waste_facilities"]
     assert new["/ogcapi/collections/waste_facilities/items?limit=1000"] == \
         old["/ogcapi/collections/waste_facilities/items?limit=1000"] | {"waste-test-rebuild"}
+    assert new[BBOX_ITEMS] == old[BBOX_ITEMS] | {"waste-test-rebuild"}
     assert new["/districts"] != old["/districts"]
     after = [entry for entry in log if entry[1] > built]
     assert len(after) > 6 and len(log) > len(after)
