@@ -30,7 +30,7 @@ from ..crs import reproject
 from ..i18n import LANGS, Codes, Msg, date, number_span, t
 from ..maps.data import unit_label
 from ..text import safe_cell
-from . import kmz, qgis, sidecars
+from . import kmz, qgis, sidecars, xlsx
 from .grid import EXPORT_CRS, export_crs, grid_crs, in_grid
 from .selection import (
     IMPRECISE,
@@ -67,6 +67,8 @@ SHP_NAMES = {"district_code": "dist_code", "commune_code": "comm_code", "capacit
              "position_source": "pos_source", "kind_label": "kind_lbl", "district_name": "dist_name",
              "commune_name": "comm_name", "status_label": "stat_lbl"}
 DBF_MAX_BYTES = 254
+XLSX_WIDTHS = {"name_vi": 40, "name_en": 40, "sources": 60, "notes": 60, "district_name": 16,
+               "commune_name": 16, "kind_label": 24, "status_label": 18}  # others: 14
 KML_NS = "http://www.opengis.net/kml/2.2"
 GRID_COLUMNS = sidecars.GRID_COLUMNS
 
@@ -320,63 +322,21 @@ def _csv_zip(atlas, sel, gdf, path, lang):
 
 
 def _xlsx(atlas, sel, gdf, path, lang):
-    """A sheet per chosen layer (headers in ``lang``), then 'about'; every cell through safe_cell;
-    each sheet prints on readable pages (landscape, fitted to the width, header row repeated).
-
-    openpyxl's write-only mode streams the rows to the file (2-3 times faster than building
-    every cell object first, and flat in memory: 100,000 sites are 2.5 million cells).
-    """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
+    """A sheet per chosen layer (headers in ``lang``), then 'about', through :mod:`.xlsx` (a whole
+    column at a time: ten times openpyxl's speed); each sheet prints on readable pages
+    (landscape, fitted to the width, header row repeated)."""
     columns = [c for c in gdf.columns if c != "geometry"]  # OUT_COLUMNS (+ x_easting, y_northing)
-    for lid, part in _by_layer(atlas, sel, gdf):
-        ws = _sheet(wb, lid[:31], columns, [column_label(c, lang) for c in columns], bold,
-                    {"name_vi": 40, "name_en": 40, "sources": 60, "notes": 60, "district_name": 16,
-                     "commune_name": 16, "kind_label": 24, "status_label": 18})
-        cols = [part[c].astype(object).where(part[c].notna(), None).tolist() for c in columns]
-        for row in zip(*cols, strict=True):
-            ws.append([_xl(v) for v in row])
-    head = ["section", "key", "Tiếng Việt", "English"]
-    ws = _sheet(wb, "about", head, [t(f"about_head_{h}", "vi") + " / " + t(f"about_head_{h}", "en")
-                                    for h in head[:2]] + head[2:],
-                bold, {"section": 12, "key": 22, "Tiếng Việt": 80, "English": 80})
+    heads = {c: column_label(c, lang) for c in columns}
+    sheets = {lid[:31]: pd.DataFrame(part[columns]).rename(columns=heads)
+              for lid, part in _by_layer(atlas, sel, gdf)}
+    about = [t(f"about_head_{h}", "vi") + " / " + t(f"about_head_{h}", "en") for h in ("section", "key")]
     grid = grid_crs(gdf)
     crs_rows = [("crs", ", ".join(GRID_COLUMNS), f"{grid} ({EXPORT_CRS[grid]}), mét; lon/lat: WGS 84",
                  f"{grid} ({EXPORT_CRS[grid]}), metres; lon/lat: WGS 84")] if grid else []
-    for row in about_rows(atlas, sel) + crs_rows:
-        ws.append([_xl(v) for v in row])
-    wb.save(path)
-
-
-def _xl(value):
-    """A cell value: None for missing, plain Python numbers, neutralised text."""
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        return None
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    return safe_cell(value)
-
-
-def _sheet(wb, title, header, labels, bold, widths):
-    """A write-only sheet: column widths by header name, a bold header row of ``labels``,
-    and the print setup (:func:`geo_kttt.io.xlsx_print_setup`)."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.utils import get_column_letter
-
-    ws = wb.create_sheet(title)
-    for i, name in enumerate(header, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = widths.get(name, 14)
-    io.xlsx_print_setup(ws)
-    cells = []
-    for label in labels:
-        cell = WriteOnlyCell(ws, value=label)
-        cell.font = bold
-        cells.append(cell)
-    ws.append(cells)
-    return ws
+    about += ["Tiếng Việt", "English"]
+    sheets["about"] = pd.DataFrame(about_rows(atlas, sel) + crs_rows, columns=about)
+    widths = {heads[c]: w for c, w in XLSX_WIDTHS.items() if c in heads}
+    xlsx.write_xlsx(path, sheets, widths | dict(zip(about, (12, 22, 80, 80), strict=True)))
 
 
 def about_lines(atlas, sel: Selection, lang: str) -> list[str]:
