@@ -72,11 +72,12 @@ def draw_locator(ax, atlas, view, lang, k):
         names.insert(0, (_l("sheet_cambodia", lang, "\n"), beyond, 5 * k,
                          {"color": "#a0522d", "style": "italic"}))
     names.insert(0, ("An Giang", districts.union_all(), 6 * k, {"weight": "bold", "bbox": HALO}))
-    _place_names(ax, names, shown, box(*view), k)
+    _place_names(ax, names, shown, box(*view), k, districts.union_all())
 
 
-def _place_names(ax, names, shown, frame, k):
-    """Each name where it crosses neither the map's frame nor a name set before it; a name with
+def _place_names(ax, names, shown, frame, k, province=None):
+    """Each name where it crosses neither the map's frame nor a name set before it (nor, after
+    the first, the province's outline: a neighbour's name stays outside An Giang); a name with
     no such place is left out (An Giang's, first, always shows)."""
     m_pt = (shown.bounds[2] - shown.bounds[0]) / (ax.get_position().width * ax.figure.get_figwidth() * 72)
     placed = [obstacles_array(line_obstacles(frame, 1.2 * k * m_pt, 4 * k * m_pt))]
@@ -95,6 +96,8 @@ def _place_names(ax, names, shown, frame, k):
             continue  # better no name than one across the frame or another name
         ax.text(p.x, p.y, text, fontsize=size_pt, ha="center", va="center", clip_on=True, zorder=6, **style)
         placed.append(np.array([box_obstacle(p.x, p.y, size)]))
+        if i == 0 and province is not None:
+            placed.append(obstacles_array(line_obstacles(province, 1.0 * k * m_pt, 3 * k * m_pt)))
 
 
 def _fit(ax, bounds):

@@ -64,6 +64,12 @@ def test_locator_names_cross_neither_frame_nor_each_other(atlas, sel):
     land = atlas.table("context").to_crs(METRIC_CRS)
     land = land[land.role.str.startswith(("neighbour", "focus"))].union_all()
     assert not land.contains(Point(cambodia.get_position())), "CAMPUCHIA printed on Vietnamese land"
+    province = atlas.districts().to_crs(METRIC_CRS).union_all()  # no neighbour's name across An Giang
+    to_data = ax.transData.inverted()
+    for t, bb in zip(texts, boxes, strict=True):
+        if t.get_text() != "An Giang":
+            (x0, y0), (x1, y1) = to_data.transform([(bb.x0, bb.y0), (bb.x1, bb.y1)])
+            assert not province.intersects(box(x0, y0, x1, y1)), f"{t.get_text()!r} is printed on An Giang"
 
 
 @pytest.mark.parametrize("lang, sel", [("vi", Selection()), ("both", Selection(district="890")),
