@@ -22,6 +22,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from .. import io
@@ -209,9 +210,7 @@ def shp_readme(atlas, sel) -> str:
 
 
 def _kml(atlas, sel, gdf, path, lang, hrefs=None):
-    capacities = {}  # a capacity's text, written once per distinct figure and unit (Babel is slow)
-    out = gdf.assign(Name=gdf[f"name_{lang}"],
-                     Description=[_popup(atlas, r, capacities) for r in gdf.itertuples()])
+    out = gdf.assign(Name=gdf[f"name_{lang}"], Description=popups(atlas, gdf))
     io.write_vector(out, path, layer="sites", geometry_type="Point",
                     dataset_options={"NameField": "Name", "DescriptionField": "Description"})
     style_kml(path, atlas, gdf, hrefs)
@@ -222,26 +221,33 @@ def _kmz(atlas, sel, gdf, path, lang):
     kmz.write_kmz(path, atlas.catalog, lambda kml, hrefs: _kml(atlas, sel, gdf, kml, lang, hrefs))
 
 
-def _popup(atlas, r, capacities: dict) -> str:
-    """The HTML shown in Google Earth's balloon; every value escaped."""
-    layer = atlas.catalog[r.layer]
-    key = (r.capacity, r.capacity_max, r.capacity_unit)
-    if key not in capacities:
-        capacities[key] = "" if pd.isna(r.capacity) else " / ".join(
-            f"{number_span(r.capacity, r.capacity_max, x)} {unit_label(atlas.catalog, r.capacity_unit, x)}"
-            for x in LANGS)
-    rows = [("Lớp / Layer", f"{layer.title['vi']} / {layer.title['en']}"),
-            ("Tên / Name", f"{r.name_vi} / {r.name_en}"),
-            ("Tình trạng / Status", " / ".join(STATUSES[r.status].values()) if r.status in STATUSES
-             else r.status),
-            ("Công suất / Capacity", capacities[key]),
-            ("Độ chính xác vị trí / Location precision",
-             f"{PRECISIONS[r.location_precision]['vi']} / {PRECISIONS[r.location_precision]['en']}"),
-            ("Đã kiểm chứng / Verified", "có / yes" if r.verified else "không / no"),
-            ("Nguồn / Sources", r.sources), ("Ghi chú / Notes", r.notes)]
-    cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
-                    for k, v in rows if v)
-    return f"<table>{cells}</table>"
+def popups(atlas, gdf) -> pd.Series:
+    """The HTML of Google Earth's balloon for each site, in both languages; every value escaped.
+    Built a column at a time (a Python call per site and field is ~10 s at 100,000 sites)."""
+    def text(values) -> pd.Series:
+        return pd.Series(values, index=gdf.index, dtype=object).fillna("").astype(str).map(html.escape)
+
+    both = lambda d: text(gdf[d[0]].map(d[1]))  # noqa: E731  a code's labels, "vi / en"
+    labels = lambda table: {k: f"{v['vi']} / {v['en']}" for k, v in table.items()}  # noqa: E731
+    capacities, capacity = {}, []  # written once per distinct figure and unit: Babel is slow
+    for low, high, unit in zip(gdf.capacity, gdf.capacity_max, gdf.capacity_unit, strict=True):
+        key = (None if pd.isna(low) else low, None if pd.isna(high) else high, unit)
+        if key not in capacities:
+            capacities[key] = "" if key[0] is None else " / ".join(
+                f"{number_span(low, high, x)} {unit_label(atlas.catalog, unit, x)}" for x in LANGS)
+        capacity.append(capacities[key])
+    rows = [("Lớp / Layer", both(("layer", {k: f"{v.title['vi']} / {v.title['en']}"
+                                            for k, v in atlas.catalog.items()}))),
+            ("Tên / Name", text(gdf.name_vi.astype(str) + " / " + gdf.name_en.astype(str))),
+            ("Tình trạng / Status", text([labels(STATUSES).get(s, s) for s in gdf.status])),
+            ("Công suất / Capacity", text(capacity)),
+            ("Độ chính xác vị trí / Location precision", both(("location_precision", labels(PRECISIONS)))),
+            ("Đã kiểm chứng / Verified", text(np.where(gdf.verified.astype(bool), "có / yes", "không / no"))),
+            ("Nguồn / Sources", text(gdf.sources)), ("Ghi chú / Notes", text(gdf.notes))]
+    out = pd.Series("<table>", index=gdf.index, dtype=object)
+    for head, values in rows:
+        out += np.where(values != "", f"<tr><th>{html.escape(head)}</th><td>" + values + "</td></tr>", "")
+    return out + "</table>"
 
 
 def _kml_color(hex_rgb: str, alpha="ff") -> str:
