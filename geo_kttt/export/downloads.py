@@ -29,7 +29,7 @@ from .. import io
 from ..catalog import COLUMNS, FIELDS, PRECISIONS, STATUSES, attribution_texts
 from ..crs import reproject
 from ..i18n import LANGS, Codes, Msg, date, number_span, t
-from ..maps.data import unit_label
+from ..maps.data import unit_label, unit_names
 from ..text import safe_cell
 from . import kmz, qgis, sidecars, xlsx
 from .grid import EXPORT_CRS, export_crs, grid_crs, in_grid
@@ -81,9 +81,7 @@ def export_frame(atlas, sel: Selection, lang: str = "vi") -> gpd.GeoDataFrame:
     order = {lid: i for i, lid in enumerate(atlas.catalog)}
     sites = sites.assign(_o=sites.layer.map(order)).sort_values(["_o", "id"]).drop(columns="_o")
     sites["year"] = sites["year"].astype("Int64")
-    districts = dict(zip(atlas.districts().code, atlas.districts().name, strict=True))
-    points = atlas.table("commune_points")
-    communes = {} if points is None else dict(zip(points.code, points.name, strict=True))
+    districts, communes = unit_names(atlas)
     sites["district_name"] = sites.district_code.map(districts).fillna("")
     sites["commune_name"] = sites.commune_code.map(communes).fillna("")
     sites["status_label"] = sites.status.map(lambda s: STATUSES.get(s, {}).get(lang, s))
