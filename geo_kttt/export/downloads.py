@@ -28,8 +28,8 @@ import pandas as pd
 from .. import io
 from ..catalog import COLUMNS, FIELDS, PRECISIONS, STATUSES, attribution_texts
 from ..crs import reproject
-from ..i18n import LANGS, Codes, Msg, date, number_span, t
-from ..maps.data import unit_label, unit_names
+from ..i18n import LANGS, Codes, Msg, date, t
+from ..maps.data import capacity_texts, unit_names
 from ..text import safe_cell
 from . import kmz, qgis, sidecars, xlsx
 from .grid import EXPORT_CRS, export_crs, grid_crs, in_grid
@@ -227,13 +227,9 @@ def popups(atlas, gdf) -> pd.Series:
 
     both = lambda d: text(gdf[d[0]].map(d[1]))  # noqa: E731  a code's labels, "vi / en"
     labels = lambda table: {k: f"{v['vi']} / {v['en']}" for k, v in table.items()}  # noqa: E731
-    capacities, capacity = {}, []  # written once per distinct figure and unit: Babel is slow
-    for low, high, unit in zip(gdf.capacity, gdf.capacity_max, gdf.capacity_unit, strict=True):
-        key = (None if pd.isna(low) else low, None if pd.isna(high) else high, unit)
-        if key not in capacities:
-            capacities[key] = "" if key[0] is None else " / ".join(
-                f"{number_span(low, high, x)} {unit_label(atlas.catalog, unit, x)}" for x in LANGS)
-        capacity.append(capacities[key])
+    vi, en = (capacity_texts(atlas.catalog, gdf.capacity, gdf.capacity_max, gdf.capacity_unit, x)
+              for x in LANGS)
+    capacity = [f"{a} / {b}" if a else "" for a, b in zip(vi, en, strict=True)]
     rows = [("Lớp / Layer", both(("layer", {k: f"{v.title['vi']} / {v.title['en']}"
                                             for k, v in atlas.catalog.items()}))),
             ("Tên / Name", text(gdf.name_vi.astype(str) + " / " + gdf.name_en.astype(str))),

@@ -27,11 +27,11 @@ from .clusters import CLIENT, cluster_index
 from .data import (
     Filters,
     all_sites,
+    capacity_texts,
     district_geojson,
     filter_sites,
     metric_values,
     sites_geojson,
-    unit_label,
     unit_names,
 )
 from .embed import site_table
@@ -249,14 +249,10 @@ def embedded_sites(atlas, sites, lang: str = "vi") -> dict:
     """``sites`` as the table a self-contained map carries (:func:`geo_kttt.maps.embed.site_table`),
     with what its popups say in words in ``lang``, as :func:`~geo_kttt.maps.data.with_names` does."""
     districts, communes = unit_names(atlas)
-    caps = sites[["capacity", "capacity_max", "capacity_unit"]].astype(object)
-    caps = caps.where(caps.notna(), None)
-    text = {k: (None if k[0] is None else
-                f"{number_span(k[0], k[1], lang)} {unit_label(atlas.catalog, k[2], lang)}".strip())
-            for k in set(caps.itertuples(index=False, name=None))}  # few distinct: Babel once each
     words = sites.assign(district_name=[districts.get(c) for c in sites.district_code.astype(str)],
                          commune_name=[communes.get(c) for c in sites.commune_code],
-                         capacity_text=[text[k] for k in caps.itertuples(index=False, name=None)])
+                         capacity_text=capacity_texts(atlas.catalog, sites.capacity, sites.capacity_max,
+                                                      sites.capacity_unit, lang))
     return site_table(words, list(atlas.catalog))
 
 
