@@ -30,7 +30,7 @@ from ..imports.source import TABLE_EXT, VECTOR_EXT, ImportFailed
 from . import db
 from .errors import Conflict, EditingError, Issue, NotAllowed, issue
 from .proposals import layer_frame, version_of, with_sources
-from .review import DECISIONS, bump_version, next_seq
+from .review import DECISIONS, bump_version, checked_decision, next_seq
 
 FILE_EXT = (TABLE_EXT | VECTOR_EXT) - {".shp"}  # one file: a Shapefile comes zipped
 MAX_UNPACKED_MB, MAX_RATIO = 200, 100  # zip-based files (xlsx, kmz, zip): bigger unpacked is a bomb
@@ -186,13 +186,7 @@ def batch_ids(ws, batch: str) -> list[int]:
 
 def decide_batch(ws, reviewer, batch: str, action: str, comment: str = "", ip: str = "") -> str:
     """Approve, reject or send back every pending proposal of ``batch`` together (all or nothing)."""
-    if action not in DECISIONS:
-        raise EditingError("err_decision", action=action)
-    if not reviewer.has("reviewer"):
-        raise NotAllowed("err_not_reviewer")
-    comment = (comment or "").strip()[:2000]
-    if action in ("reject", "return") and not comment:
-        raise EditingError("err_reason")
+    comment = checked_decision(reviewer, action, comment)
     ids, c = batch_ids(ws, batch), db.proposals.c
     with ws.engine.begin() as conn:
         rows = [dict(r) for r in conn.execute(sa.select(db.proposals).where(c.id.in_(ids))).mappings()]

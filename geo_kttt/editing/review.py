@@ -97,6 +97,19 @@ def detail(ws, pid: int) -> dict:
     return out
 
 
+def checked_decision(reviewer: User, action: str, comment: str) -> str:
+    """The comment of a decision a reviewer may make (a known action; a reason to reject or send
+    back), trimmed; EditingError or NotAllowed otherwise."""
+    if action not in DECISIONS:
+        raise EditingError("err_decision", action=action)
+    if not reviewer.has("reviewer"):
+        raise NotAllowed("err_not_reviewer")
+    comment = (comment or "").strip()[:2000]
+    if action in ("reject", "return") and not comment:
+        raise EditingError("err_reason")
+    return comment
+
+
 def decide(ws, reviewer: User, pid: int, action: str, comment: str = "", ip: str = "") -> str:
     """Approve, reject (with a reason) or send back (with a comment) a pending proposal.
 
@@ -109,13 +122,7 @@ def decide(ws, reviewer: User, pid: int, action: str, comment: str = "", ip: str
     Conflict
         When the proposal was decided already, or (approve) the site's version has moved on.
     """
-    if action not in DECISIONS:
-        raise EditingError("err_decision", action=action)
-    if not reviewer.has("reviewer"):
-        raise NotAllowed("err_not_reviewer")
-    comment = (comment or "").strip()[:2000]
-    if action in ("reject", "return") and not comment:
-        raise EditingError("err_reason")
+    comment = checked_decision(reviewer, action, comment)
     state = DECISIONS[action]
     with ws.engine.begin() as conn:
         p = _row(conn, pid)
